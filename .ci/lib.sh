@@ -1,0 +1,31 @@
+# Shared settings for the CI setup scripts and the test scripts. Source it; do not run it.
+# Everything downloaded or built lives outside the repository, keyed by version.
+export TODO_CACHE="${TODO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/todo-chatbot}"
+export GOBIN="$TODO_CACHE/bin"
+export UV_CACHE_DIR="${UV_CACHE_DIR:-$TODO_CACHE/uv}"
+export npm_config_cache="${npm_config_cache:-$TODO_CACHE/npm}"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export NEXT_TELEMETRY_DISABLED=1
+case ":$PATH:" in *":$GOBIN:"*) ;; *) export PATH="$GOBIN:$PATH" ;; esac
+mkdir -p "$GOBIN"
+
+# step NAME: print a visible progress header (CI logs are long).
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+# apt_install PKG...: install Debian packages that are missing (one apt-get update per run).
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ ! -e /tmp/.todo-apt-updated ]; then apt-get update -qq && touch /tmp/.todo-apt-updated; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# go_tool BINARY MODULE@VERSION: build a Go tool into $GOBIN unless that version is already there.
+go_tool() {
+  local bin="$1" module="$2" stamp="$GOBIN/.$1.version"
+  if [ -x "$GOBIN/$bin" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$module" ]; then return 0; fi
+  step "building $module"
+  CGO_ENABLED=0 go install "$module"
+  echo "$module" >"$stamp"
+}
