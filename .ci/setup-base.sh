@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 UV_VERSION=0.13.8
 
 step "base Debian packages"
-apt_install ca-certificates curl git jq
+apt_install ca-certificates curl git jq postgresql-15
 
 if [ "$(uv --version 2>/dev/null | awk '{print $2}')" != "$UV_VERSION" ]; then
   step "installing uv $UV_VERSION"
