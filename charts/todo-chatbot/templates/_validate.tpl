@@ -1,0 +1,15 @@
+{{/*
+Checks between values that values.schema.json cannot express. Rendered by validate.yaml, so
+`helm install`, `helm template`, `helm lint` and Pulumi's helm.v4.Chart all stop on them.
+*/}}
+{{- define "todo-chatbot.validateValues" -}}
+{{- range $component := list "frontend" "backend" }}
+{{- $values := index $.Values $component }}
+{{- if and $values.autoscaling.enabled (gt (int $values.autoscaling.minReplicas) (int $values.autoscaling.maxReplicas)) }}
+{{- fail (printf "%s.autoscaling.minReplicas (%d) must not exceed %s.autoscaling.maxReplicas (%d)" $component (int $values.autoscaling.minReplicas) $component (int $values.autoscaling.maxReplicas)) }}
+{{- end }}
+{{- if ge (int $values.preStopSleepSeconds) (int $values.terminationGracePeriodSeconds) }}
+{{- fail (printf "%s.preStopSleepSeconds (%d) must be less than %s.terminationGracePeriodSeconds (%d), or the app never gets SIGTERM before it is killed" $component (int $values.preStopSleepSeconds) $component (int $values.terminationGracePeriodSeconds)) }}
+{{- end }}
+{{- end }}
+{{- end }}
