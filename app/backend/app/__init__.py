@@ -1,0 +1,1 @@
+"""Todo Chatbot backend: a FastAPI service for tasks and the AI chat assistant."""

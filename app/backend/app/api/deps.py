@@ -1,0 +1,58 @@
+"""Dependencies shared by the routes: the database session, the settings and the calling user."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from app.chat.assistant import Assistant
+from app.core.config import Settings
+from app.core.security import InvalidTokenError, user_id_from_token
+
+# auto_error=False: a missing header gets the same clear 401 as a bad token, not FastAPI's generic one.
+_bearer = HTTPBearer(auto_error=False, description="HS256 JWT minted by the frontend's server side")
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine) as session:
+        yield session
+
+
+def get_assistant(request: Request) -> Assistant:
+    assistant: Assistant = request.app.state.assistant
+    return assistant
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+AssistantDep = Annotated[Assistant, Depends(get_assistant)]
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        detail=detail,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def get_current_user_id(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    if credentials is None:
+        raise _unauthorized("missing bearer token")
+    try:
+        return user_id_from_token(credentials.credentials, settings.better_auth_secret.get_secret_value())
+    except InvalidTokenError as error:
+        raise _unauthorized(str(error)) from error
+
+
+CurrentUserId = Annotated[str, Depends(get_current_user_id)]
