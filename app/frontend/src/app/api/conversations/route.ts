@@ -1,0 +1,9 @@
+import { proxyToBackend } from "@/lib/server/backend-proxy";
+
+export function GET(request: Request) {
+  return proxyToBackend(request, "/api/conversations", { forwardQuery: ["limit", "offset"] });
+}
+
+export function POST(request: Request) {
+  return proxyToBackend(request, "/api/conversations");
+}

@@ -1,0 +1,12 @@
+import type { Metadata } from "next";
+import { redirect } from "next/navigation";
+
+import { AuthForm } from "@/components/AuthForm";
+import { currentUser } from "@/lib/server/session";
+
+export const metadata: Metadata = { title: "Sign up · Todo Chatbot" };
+
+export default async function SignUpPage() {
+  if (await currentUser()) redirect("/tasks");
+  return <AuthForm mode="sign-up" />;
+}

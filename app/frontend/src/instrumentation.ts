@@ -1,0 +1,7 @@
+// Next.js awaits register() once per server process before it serves the first request.
+export async function register() {
+  // The Edge runtime has no PostgreSQL driver; the Node.js server does the migration.
+  if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  const { prepareServerOrExit } = await import("./lib/server/startup");
+  await prepareServerOrExit();
+}

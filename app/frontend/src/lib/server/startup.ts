@@ -1,0 +1,40 @@
+import { migrateAuthSchema } from "./auth-migrations";
+import { ConfigError, readServerConfig } from "./config";
+import { getPool } from "./db";
+
+export interface StartupOptions {
+  /** How long to keep retrying while the database is unreachable (it may start after us). */
+  databaseWaitMs?: number;
+  retryDelayMs?: number;
+}
+
+/**
+ * Validates the configuration and migrates Better Auth's tables before the first request.
+ * A bad configuration fails at once; an unreachable database is retried until the deadline.
+ */
+export async function prepareServer({ databaseWaitMs = 60_000, retryDelayMs = 2_000 }: StartupOptions = {}) {
+  readServerConfig();
+  const deadline = Date.now() + databaseWaitMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { createdTables, alteredTables } = await migrateAuthSchema(getPool());
+      const changed = [...createdTables, ...alteredTables];
+      console.info(changed.length ? `Better Auth schema migrated (${changed.join(", ")}).` : "Better Auth schema is up to date.");
+      return;
+    } catch (error) {
+      if (error instanceof ConfigError || Date.now() + retryDelayMs > deadline) throw error;
+      console.warn(`Database not ready (attempt ${attempt}): ${(error as Error).message}; retrying in ${retryDelayMs} ms.`);
+      await new Promise((resolve) => setTimeout(resolve, retryDelayMs));
+    }
+  }
+}
+
+/** Runs prepareServer and stops the process if it fails, so the orchestrator restarts it. */
+export async function prepareServerOrExit() {
+  try {
+    await prepareServer();
+  } catch (error) {
+    console.error(`Frontend startup failed: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
