@@ -120,10 +120,3 @@ Origins the backend accepts: backend.config.allowedOrigins, or the frontend's pu
 {{- define "todo-chatbot.allowedOrigins" -}}
 {{- default .Values.frontend.config.betterAuthUrl .Values.backend.config.allowedOrigins }}
 {{- end }}
-
-{{/*
-Whether an HPA manages a component's replicas. Call with the component's values.
-*/}}
-{{- define "todo-chatbot.autoscaled" -}}
-{{- if .autoscaling.enabled }}true{{- end }}
-{{- end }}

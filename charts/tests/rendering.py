@@ -1,0 +1,134 @@
+"""Runs the real helm binary on the chart and gives the tests its rendered objects."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from k8s_manifests import DEFAULT_KUBERNETES_VERSION
+
+CHART_DIR = Path(__file__).resolve().parent.parent / "todo-chatbot"
+RELEASE = "todo"
+NAMESPACE = "todo-chatbot"
+FULLNAME = f"{RELEASE}-todo-chatbot"
+# Helm's default capabilities are those of the Kubernetes it was built against: pin them.
+KUBE_VERSION = f"{DEFAULT_KUBERNETES_VERSION}.0"
+
+# What a plain-Helm user passes on the command line with values-local.yaml (README "Install").
+TEST_SECRETS = {
+    "secrets.databaseUrl": "postgresql://todo:password@db.todo.test:5432/todo",
+    "secrets.betterAuthSecret": "test-only-better-auth-secret-0123456789",
+    "secrets.openrouterApiKey": "sk-or-test-key",
+}
+
+# docs/ARCHITECTURE.md "Environment": the keys each app reads.
+SECRET_KEYS = {"DATABASE_URL", "BETTER_AUTH_SECRET", "OPENROUTER_API_KEY"}
+BACKEND_SECRET_KEYS = {"DATABASE_URL", "BETTER_AUTH_SECRET", "OPENROUTER_API_KEY"}
+FRONTEND_SECRET_KEYS = {"DATABASE_URL", "BETTER_AUTH_SECRET"}
+BACKEND_CONFIG_KEYS = {"LOG_LEVEL", "OPENROUTER_BASE_URL", "OPENROUTER_MODEL", "ALLOWED_ORIGINS"}
+FRONTEND_CONFIG_KEYS = {"BACKEND_URL", "BETTER_AUTH_URL"}
+
+
+def helm_binary() -> str:
+    helm = shutil.which("helm")
+    if helm is None:
+        raise RuntimeError("helm not found on PATH: run .ci/setup-chart.sh (it builds helm into $TODO_CACHE/bin)")
+    return helm
+
+
+def helm(*args: str, chart_dir: Path = CHART_DIR) -> subprocess.CompletedProcess[str]:
+    """Run `helm ARGS... CHART` and return the finished process, whatever its exit status."""
+    return subprocess.run([helm_binary(), *args, str(chart_dir)], capture_output=True, text=True, check=False)
+
+
+def value_args(values_files: tuple[str, ...] = (), set_values: dict[str, Any] | None = None) -> list[str]:
+    args: list[str] = []
+    for values_file in values_files:
+        args += ["--values", str(CHART_DIR / values_file)]
+    for key, value in (set_values or {}).items():
+        if isinstance(value, str):
+            args += ["--set-string", f"{key}={value}"]
+        else:
+            args += ["--set-json", f"{key}={json.dumps(value)}"]
+    return args
+
+
+class RenderError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The objects of one `helm template` run, with lookups the tests share."""
+
+    objects: list[dict[str, Any]]
+    text: str
+
+    def kinds_and_names(self) -> set[tuple[str, str]]:
+        return {(o["kind"], o["metadata"]["name"]) for o in self.objects}
+
+    def all(self, kind: str) -> list[dict[str, Any]]:
+        return [o for o in self.objects if o["kind"] == kind]
+
+    def get(self, kind: str, name: str) -> dict[str, Any]:
+        matches = [o for o in self.objects if o["kind"] == kind and o["metadata"]["name"] == name]
+        assert len(matches) == 1, f"expected one {kind} {name}, found {len(matches)}: {sorted(self.kinds_and_names())}"
+        return matches[0]
+
+    def has(self, kind: str, name: str) -> bool:
+        return (kind, name) in self.kinds_and_names()
+
+    def deployment(self, component: str) -> dict[str, Any]:
+        return self.get("Deployment", f"{FULLNAME}-{component}")
+
+    def pod_specs(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(owner, pod spec) of every pod the release can start: Deployments' templates and test Pods."""
+        for o in self.objects:
+            if o["kind"] == "Deployment":
+                yield f"Deployment {o['metadata']['name']}", o["spec"]["template"]["spec"]
+            elif o["kind"] == "Pod":
+                yield f"Pod {o['metadata']['name']}", o["spec"]
+
+
+def render(
+    values_files: tuple[str, ...] = (),
+    set_values: dict[str, Any] | None = None,
+    chart_dir: Path = CHART_DIR,
+    show_only: str | None = None,
+    release: str = RELEASE,
+) -> Rendered:
+    """`helm template` the chart; RenderError carries helm's own message when it refuses."""
+    args = ["template", release, "--namespace", NAMESPACE, "--kube-version", KUBE_VERSION, *value_args(values_files, set_values)]
+    if show_only:
+        args += ["--show-only", show_only]
+    result = helm(*args, chart_dir=chart_dir)
+    if result.returncode != 0:
+        raise RenderError(result.stderr.strip())
+    objects = [o for o in yaml.safe_load_all(result.stdout) if o]
+    return Rendered(objects, result.stdout)
+
+
+def containers(pod_spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return pod_spec.get("initContainers", []) + pod_spec["containers"]
+
+
+def env_sources(container: dict[str, Any]) -> tuple[dict[str, tuple[str, str]], set[str], set[str]]:
+    """(secret env: NAME -> (secret, key), ConfigMaps read whole, plain env names) of a container."""
+    secret_env = {
+        e["name"]: (e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
+        for e in container.get("env", [])
+        if "secretKeyRef" in e.get("valueFrom", {})
+    }
+    plain_env = {e["name"] for e in container.get("env", []) if "value" in e}
+    config_maps = {source["configMapRef"]["name"] for source in container.get("envFrom", []) if "configMapRef" in source}
+    return secret_env, config_maps, plain_env
+
+
+def labels_match(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return all(labels.get(key) == value for key, value in selector.items())

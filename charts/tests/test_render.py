@@ -1,0 +1,490 @@
+"""Assertions on the objects `helm template` renders for each values file."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from rendering import (
+    BACKEND_CONFIG_KEYS,
+    BACKEND_SECRET_KEYS,
+    FRONTEND_CONFIG_KEYS,
+    FRONTEND_SECRET_KEYS,
+    FULLNAME,
+    SECRET_KEYS,
+    TEST_SECRETS,
+    Rendered,
+    containers,
+    env_sources,
+    labels_match,
+    render,
+)
+
+FRONTEND = f"{FULLNAME}-frontend"
+BACKEND = f"{FULLNAME}-backend"
+TEST_POD = f"{FULLNAME}-test-connection"
+CORE = {
+    ("ServiceAccount", FRONTEND),
+    ("ServiceAccount", BACKEND),
+    ("ConfigMap", FRONTEND),
+    ("ConfigMap", BACKEND),
+    ("Service", FRONTEND),
+    ("Service", BACKEND),
+    ("Deployment", FRONTEND),
+    ("Deployment", BACKEND),
+    ("Pod", TEST_POD),
+}
+NETWORK_POLICIES = {("NetworkPolicy", FRONTEND), ("NetworkPolicy", BACKEND)}
+CONTAINER_PORTS = {"frontend": 3000, "backend": 8000}
+# docs/ARCHITECTURE.md "Runtime contract of the apps": (startup and liveness, readiness) paths.
+HEALTH_PATHS = {"frontend": ("/api/health", "/api/ready"), "backend": ("/health", "/ready")}
+APP_UID = 65532
+# Volume types the Pod Security Standard `restricted` allows.
+RESTRICTED_VOLUME_TYPES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
+
+
+def app_container(rendered: Rendered, component: str) -> dict:
+    (container,) = [c for c in rendered.deployment(component)["spec"]["template"]["spec"]["containers"] if c["name"] == component]
+    return container
+
+
+# Kinds and names -------------------------------------------------------------------------------
+
+
+def test_default_values_render_the_core_objects_and_the_chart_secret(renders):
+    assert renders["default"].kinds_and_names() == CORE | {("Secret", FULLNAME)}
+
+
+def test_local_values_add_network_policies(renders):
+    assert renders["local"].kinds_and_names() == CORE | {("Secret", FULLNAME)} | NETWORK_POLICIES
+
+
+def test_production_values_render_autoscaling_budgets_ingress_and_no_secret(renders):
+    assert renders["production"].kinds_and_names() == CORE | NETWORK_POLICIES | {
+        ("HorizontalPodAutoscaler", FRONTEND),
+        ("HorizontalPodAutoscaler", BACKEND),
+        ("PodDisruptionBudget", FRONTEND),
+        ("PodDisruptionBudget", BACKEND),
+        ("Ingress", FULLNAME),
+    }
+
+
+def test_every_object_is_in_the_release_namespace_with_the_release_labels(scenario):
+    for o in scenario.objects:
+        assert o["metadata"]["namespace"] == "todo-chatbot", o["metadata"]["name"]
+        labels = o["metadata"]["labels"]
+        assert labels["app.kubernetes.io/name"] == "todo-chatbot"
+        assert labels["app.kubernetes.io/instance"] == "todo"
+        assert labels["app.kubernetes.io/managed-by"] == "Helm"
+
+
+def test_long_release_names_are_cut_to_63_characters_and_keep_the_component_suffix():
+    # 53 characters: the longest release name helm accepts; with "-todo-chatbot-frontend" it is 75.
+    long_release = render(set_values=TEST_SECRETS, release="r" * 53)
+    for o in long_release.objects:
+        assert len(o["metadata"]["name"]) <= 63, o["metadata"]["name"]
+    names = {o["metadata"]["name"] for o in long_release.all("Deployment")}
+    assert {name.rsplit("-", 1)[1] for name in names} == {"frontend", "backend"}
+
+
+# Replicas and rollouts -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["default", "local"])
+def test_one_replica_of_each_app_without_autoscaling(renders, name):
+    for component in ("frontend", "backend"):
+        assert renders[name].deployment(component)["spec"]["replicas"] == 1
+
+
+def test_replica_count_is_the_value_set():
+    rendered = render(set_values={**TEST_SECRETS, "backend.replicaCount": 3, "frontend.replicaCount": 2})
+    assert rendered.deployment("backend")["spec"]["replicas"] == 3
+    assert rendered.deployment("frontend")["spec"]["replicas"] == 2
+
+
+def test_autoscaled_deployments_leave_replicas_to_the_autoscaler(renders):
+    production = renders["production"]
+    for component in ("frontend", "backend"):
+        assert "replicas" not in production.deployment(component)["spec"]
+        hpa = production.get("HorizontalPodAutoscaler", f"{FULLNAME}-{component}")["spec"]
+        assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 10)
+        assert hpa["metrics"] == [
+            {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}
+        ]
+
+
+def test_rollouts_surge_one_pod_and_never_lower_capacity(scenario):
+    for component in ("frontend", "backend"):
+        strategy = scenario.deployment(component)["spec"]["strategy"]
+        assert strategy == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+
+
+def test_pods_wait_in_pre_stop_before_sigterm_within_the_grace_period(scenario):
+    for component in ("frontend", "backend"):
+        pod_spec = scenario.deployment(component)["spec"]["template"]["spec"]
+        sleep = app_container(scenario, component)["lifecycle"]["preStop"]["sleep"]["seconds"]
+        assert 0 < sleep < pod_spec["terminationGracePeriodSeconds"]
+
+
+# Probes and ports ------------------------------------------------------------------------------
+
+
+def test_probes_call_the_apps_health_endpoints_on_their_real_ports(scenario):
+    for component, (health, ready) in HEALTH_PATHS.items():
+        container = app_container(scenario, component)
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert ports == {"http": CONTAINER_PORTS[component]}
+        for probe, path in (("startupProbe", health), ("livenessProbe", health), ("readinessProbe", ready)):
+            assert container[probe]["httpGet"] == {"path": path, "port": "http"}, f"{component} {probe}"
+
+
+def test_every_service_targets_a_container_port_of_the_pods_it_selects(scenario):
+    for service in scenario.all("Service"):
+        selected = [
+            d for d in scenario.all("Deployment") if labels_match(service["spec"]["selector"], d["spec"]["template"]["metadata"]["labels"])
+        ]
+        assert len(selected) == 1, f"Service {service['metadata']['name']} selects {len(selected)} Deployments"
+        ports = {p["name"]: p["containerPort"] for c in selected[0]["spec"]["template"]["spec"]["containers"] for p in c.get("ports", [])}
+        for port in service["spec"]["ports"]:
+            target = port["targetPort"]
+            assert target in ports or target in ports.values(), f"{service['metadata']['name']} targets {target}, pods expose {ports}"
+
+
+def test_services_select_their_own_component(scenario):
+    for component in ("frontend", "backend"):
+        selector = scenario.get("Service", f"{FULLNAME}-{component}")["spec"]["selector"]
+        assert selector["app.kubernetes.io/component"] == component
+
+
+def test_backend_service_is_cluster_internal(scenario):
+    assert scenario.get("Service", BACKEND)["spec"]["type"] == "ClusterIP"
+
+
+def test_local_frontend_is_a_node_port_on_30000(renders):
+    (port,) = renders["local"].get("Service", FRONTEND)["spec"]["ports"]
+    assert renders["local"].get("Service", FRONTEND)["spec"]["type"] == "NodePort"
+    assert (port["port"], port["nodePort"]) == (3000, 30000)
+
+
+def test_production_frontend_is_cluster_ip_behind_a_tls_ingress(renders):
+    production = renders["production"]
+    service = production.get("Service", FRONTEND)["spec"]
+    assert service["type"] == "ClusterIP"
+    assert "nodePort" not in service["ports"][0]
+    ingress = production.get("Ingress", FULLNAME)["spec"]
+    assert ingress["ingressClassName"] == "nginx"
+    assert ingress["tls"] == [{"hosts": ["todo.example.com"], "secretName": "todo-chatbot-tls"}]
+    (rule,) = ingress["rules"]
+    assert rule["host"] == "todo.example.com"
+    (path,) = rule["http"]["paths"]
+    assert path["backend"]["service"] == {"name": FRONTEND, "port": {"name": "http"}}
+    assert {p["name"] for p in service["ports"]} == {"http"}
+
+
+def test_ingress_tls_secret_defaults_to_the_release_name():
+    rendered = render(set_values={**TEST_SECRETS, "ingress.enabled": True, "ingress.host": "todo.test", "ingress.tls.enabled": True})
+    assert rendered.get("Ingress", FULLNAME)["spec"]["tls"] == [{"hosts": ["todo.test"], "secretName": f"{FULLNAME}-tls"}]
+
+
+# Selectors -------------------------------------------------------------------------------------
+
+
+def test_deployment_selectors_match_their_pod_labels(scenario):
+    for deployment in scenario.all("Deployment"):
+        selector = deployment["spec"]["selector"]["matchLabels"]
+        assert labels_match(selector, deployment["spec"]["template"]["metadata"]["labels"])
+        assert set(selector) == {"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component"}
+
+
+def test_budgets_policies_and_autoscalers_point_at_their_own_deployment(renders):
+    production = renders["production"]
+    for component in ("frontend", "backend"):
+        pod_labels = production.deployment(component)["spec"]["template"]["metadata"]["labels"]
+        name = f"{FULLNAME}-{component}"
+        assert labels_match(production.get("PodDisruptionBudget", name)["spec"]["selector"]["matchLabels"], pod_labels)
+        assert labels_match(production.get("NetworkPolicy", name)["spec"]["podSelector"]["matchLabels"], pod_labels)
+        target = production.get("HorizontalPodAutoscaler", name)["spec"]["scaleTargetRef"]
+        assert target == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+
+
+# Pod Security Standard `restricted` ------------------------------------------------------------
+
+
+def test_every_pod_meets_the_restricted_pod_security_standard(scenario):
+    pod_specs = list(scenario.pod_specs())
+    assert len(pod_specs) == 3
+    for owner, pod_spec in pod_specs:
+        pod_context = pod_spec["securityContext"]
+        assert pod_context["runAsNonRoot"] is True, owner
+        assert pod_context["runAsUser"] == APP_UID and pod_context["runAsGroup"] == APP_UID, owner
+        assert pod_context["seccompProfile"] == {"type": "RuntimeDefault"}, owner
+        for host_namespace in ("hostNetwork", "hostPID", "hostIPC"):
+            assert not pod_spec.get(host_namespace), f"{owner} {host_namespace}"
+        for volume in pod_spec.get("volumes", []):
+            assert set(volume) - {"name"} <= RESTRICTED_VOLUME_TYPES, f"{owner} volume {volume}"
+        for container in containers(pod_spec):
+            where = f"{owner} container {container['name']}"
+            context = container["securityContext"]
+            assert context["allowPrivilegeEscalation"] is False, where
+            assert context["capabilities"] == {"drop": ["ALL"]}, where
+            assert context["readOnlyRootFilesystem"] is True, where
+            assert context["runAsNonRoot"] is True and context["runAsUser"] == APP_UID, where
+            assert context.get("seccompProfile", pod_context["seccompProfile"]) == {"type": "RuntimeDefault"}, where
+            assert not context.get("privileged"), where
+            assert not any("hostPort" in port for port in container.get("ports", [])), where
+
+
+def test_apps_write_only_to_empty_dirs_at_their_writable_paths(scenario):
+    writable = {"frontend": {"/tmp", "/app/.next/cache"}, "backend": {"/tmp"}}
+    for component, paths in writable.items():
+        pod_spec = scenario.deployment(component)["spec"]["template"]["spec"]
+        empty_dirs = {v["name"] for v in pod_spec["volumes"] if "emptyDir" in v}
+        for container in containers(pod_spec):
+            mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+            assert set(mounts) == paths, f"{component} container {container['name']}"
+            assert set(mounts.values()) <= empty_dirs
+        assert all(v["emptyDir"].get("sizeLimit") for v in pod_spec["volumes"]), f"{component} emptyDir without sizeLimit"
+
+
+def test_no_pod_gets_a_service_account_token(scenario):
+    for service_account in scenario.all("ServiceAccount"):
+        assert service_account["automountServiceAccountToken"] is False
+    for owner, pod_spec in scenario.pod_specs():
+        assert pod_spec["automountServiceAccountToken"] is False, owner
+    for component in ("frontend", "backend"):
+        pod_spec = scenario.deployment(component)["spec"]["template"]["spec"]
+        assert pod_spec["serviceAccountName"] == f"{FULLNAME}-{component}"
+        assert scenario.has("ServiceAccount", pod_spec["serviceAccountName"])
+
+
+def test_an_existing_service_account_replaces_the_charts_own():
+    rendered = render(set_values={**TEST_SECRETS, "backend.serviceAccount.create": False, "backend.serviceAccount.name": "shared"})
+    assert not rendered.has("ServiceAccount", BACKEND)
+    assert rendered.deployment("backend")["spec"]["template"]["spec"]["serviceAccountName"] == "shared"
+
+
+# Resources -------------------------------------------------------------------------------------
+
+
+def test_every_container_has_cpu_and_memory_requests_and_a_memory_limit(scenario):
+    for owner, pod_spec in scenario.pod_specs():
+        for container in containers(pod_spec):
+            resources = container["resources"]
+            assert {"cpu", "memory"} <= set(resources["requests"]), f"{owner} {container['name']}"
+            assert "memory" in resources["limits"], f"{owner} {container['name']}"
+
+
+def test_resources_are_the_values_set(renders):
+    backend = app_container(renders["production"], "backend")
+    assert backend["resources"] == {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
+
+
+# Secret, ConfigMaps and environment (docs/ARCHITECTURE.md "Environment") ----------------------
+
+
+@pytest.mark.parametrize("name", ["default", "local"])
+def test_chart_secret_holds_exactly_the_keys_the_apps_read(renders, name):
+    secret = renders[name].get("Secret", FULLNAME)
+    assert set(secret["data"]) == SECRET_KEYS
+    decoded = {key: base64.b64decode(value).decode() for key, value in secret["data"].items()}
+    assert decoded == {
+        "DATABASE_URL": TEST_SECRETS["secrets.databaseUrl"],
+        "BETTER_AUTH_SECRET": TEST_SECRETS["secrets.betterAuthSecret"],
+        "OPENROUTER_API_KEY": TEST_SECRETS["secrets.openrouterApiKey"],
+    }
+
+
+def test_config_maps_hold_exactly_the_keys_the_apps_read(scenario):
+    assert set(scenario.get("ConfigMap", BACKEND)["data"]) == BACKEND_CONFIG_KEYS
+    assert set(scenario.get("ConfigMap", FRONTEND)["data"]) == FRONTEND_CONFIG_KEYS
+
+
+def test_config_values_reach_the_config_maps(renders):
+    local_backend = renders["local"].get("ConfigMap", BACKEND)["data"]
+    assert local_backend == {
+        "LOG_LEVEL": "DEBUG",
+        "OPENROUTER_BASE_URL": "https://openrouter.ai/api/v1",
+        "OPENROUTER_MODEL": "openai/gpt-4o-mini",
+        "ALLOWED_ORIGINS": "http://localhost:3000",
+    }
+    production_frontend = renders["production"].get("ConfigMap", FRONTEND)["data"]
+    assert production_frontend["BETTER_AUTH_URL"] == "https://todo.example.com"
+    assert renders["production"].get("ConfigMap", BACKEND)["data"]["ALLOWED_ORIGINS"] == "https://todo.example.com"
+
+
+def test_backend_url_is_the_backend_services_own_name_and_port(scenario):
+    service = scenario.get("Service", BACKEND)
+    (port,) = service["spec"]["ports"]
+    expected = f"http://{service['metadata']['name']}:{port['port']}"
+    assert scenario.get("ConfigMap", FRONTEND)["data"]["BACKEND_URL"] == expected == "http://todo-todo-chatbot-backend:8000"
+
+
+SECRET_NAMES = {"default": FULLNAME, "local": FULLNAME, "production": "todo-chatbot-secrets"}
+APP_ENVIRONMENT = {"backend": (BACKEND_SECRET_KEYS, BACKEND_CONFIG_KEYS), "frontend": (FRONTEND_SECRET_KEYS, FRONTEND_CONFIG_KEYS)}
+
+
+@pytest.mark.parametrize("name", sorted(SECRET_NAMES))
+@pytest.mark.parametrize("component", sorted(APP_ENVIRONMENT))
+def test_each_app_reads_its_secret_keys_and_its_config_map(renders, name, component):
+    rendered = renders[name]
+    secret_keys, config_keys = APP_ENVIRONMENT[component]
+    config_map = f"{FULLNAME}-{component}"
+    assert set(rendered.get("ConfigMap", config_map)["data"]) == config_keys
+    for container in containers(rendered.deployment(component)["spec"]["template"]["spec"]):
+        secret_env, config_maps, plain_env = env_sources(container)
+        assert secret_env == {key: (SECRET_NAMES[name], key) for key in secret_keys}, container["name"]
+        assert config_maps == {config_map}, container["name"]
+        assert plain_env <= {"HOSTNAME"}, container["name"]
+
+
+def test_frontend_listens_on_all_interfaces_despite_the_pod_hostname(scenario):
+    env = {e["name"]: e.get("value") for e in app_container(scenario, "frontend")["env"]}
+    assert env["HOSTNAME"] == "0.0.0.0"
+
+
+def test_existing_secret_switches_the_chart_secret_off_and_is_referenced():
+    rendered = render(set_values={"existingSecret": "my-secret"})
+    assert rendered.all("Secret") == []
+    for component in ("frontend", "backend"):
+        for container in containers(rendered.deployment(component)["spec"]["template"]["spec"]):
+            secret_env, _, _ = env_sources(container)
+            assert {secret for secret, _ in secret_env.values()} == {"my-secret"}
+        assert "checksum/secret" not in rendered.deployment(component)["spec"]["template"]["metadata"]["annotations"]
+
+
+def test_openrouter_key_is_optional_in_an_existing_secret(renders):
+    (entry,) = [e for e in app_container(renders["production"], "backend")["env"] if e["name"] == "OPENROUTER_API_KEY"]
+    assert entry["valueFrom"]["secretKeyRef"]["optional"] is True
+
+
+# Checksums -------------------------------------------------------------------------------------
+
+
+def pod_annotations(rendered: Rendered, component: str) -> dict[str, str]:
+    return rendered.deployment(component)["spec"]["template"]["metadata"]["annotations"]
+
+
+def test_config_change_rolls_only_the_pods_that_read_it(renders):
+    before = renders["default"]
+    after = render(set_values={**TEST_SECRETS, "backend.config.logLevel": "WARNING"})
+    assert pod_annotations(after, "backend")["checksum/config"] != pod_annotations(before, "backend")["checksum/config"]
+    assert pod_annotations(after, "frontend")["checksum/config"] == pod_annotations(before, "frontend")["checksum/config"]
+
+
+def test_frontend_url_change_rolls_both_apps(renders):
+    # BETTER_AUTH_URL is the frontend's, and the backend's ALLOWED_ORIGINS follows it.
+    before = renders["default"]
+    after = render(set_values={**TEST_SECRETS, "frontend.config.betterAuthUrl": "http://todo.test:30000"})
+    for component in ("frontend", "backend"):
+        assert pod_annotations(after, component)["checksum/config"] != pod_annotations(before, component)["checksum/config"]
+
+
+def test_secret_change_rolls_the_pods(renders):
+    before = renders["default"]
+    after = render(set_values={**TEST_SECRETS, "secrets.betterAuthSecret": "another-test-secret-that-is-long-enough"})
+    for component in ("frontend", "backend"):
+        assert pod_annotations(after, component)["checksum/secret"] != pod_annotations(before, component)["checksum/secret"]
+        assert pod_annotations(after, component)["checksum/config"] == pod_annotations(before, component)["checksum/config"]
+
+
+# Migrations ------------------------------------------------------------------------------------
+
+
+def test_migrations_run_in_an_init_container_of_the_backend_image_before_it_serves(scenario):
+    pod_spec = scenario.deployment("backend")["spec"]["template"]["spec"]
+    (migrate,) = pod_spec["initContainers"]
+    backend = app_container(scenario, "backend")
+    assert migrate["args"] == ["-m", "app.prestart"]
+    assert "command" not in migrate  # the image's entrypoint is the virtualenv's python
+    assert migrate["image"] == backend["image"]
+    assert env_sources(migrate) == env_sources(backend)
+    assert "initContainers" not in scenario.deployment("frontend")["spec"]["template"]["spec"]
+
+
+def test_migrations_can_be_switched_off():
+    rendered = render(set_values={**TEST_SECRETS, "backend.migrations.enabled": False})
+    assert "initContainers" not in rendered.deployment("backend")["spec"]["template"]["spec"]
+
+
+# Images ----------------------------------------------------------------------------------------
+
+
+def test_image_tag_defaults_to_the_app_version_and_follows_the_values():
+    rendered = render(set_values={**TEST_SECRETS, "backend.image.tag": "abc123", "frontend.image.pullPolicy": "Never"})
+    assert app_container(rendered, "backend")["image"] == "todo-chatbot-backend:abc123"
+    frontend = app_container(rendered, "frontend")
+    assert frontend["image"] == "todo-chatbot-frontend:0.1.0"
+    assert frontend["imagePullPolicy"] == "Never"
+
+
+# Value-switched objects ------------------------------------------------------------------------
+
+SWITCHES = {
+    "networkPolicy.enabled": NETWORK_POLICIES,
+    "backend.autoscaling.enabled": {("HorizontalPodAutoscaler", BACKEND)},
+    "frontend.autoscaling.enabled": {("HorizontalPodAutoscaler", FRONTEND)},
+    "backend.podDisruptionBudget.enabled": {("PodDisruptionBudget", BACKEND)},
+    "frontend.podDisruptionBudget.enabled": {("PodDisruptionBudget", FRONTEND)},
+    "ingress.enabled": {("Ingress", FULLNAME)},
+}
+
+
+@pytest.mark.parametrize("switch", sorted(SWITCHES))
+def test_optional_objects_appear_only_when_switched_on(renders, switch):
+    off = renders["default"].kinds_and_names()
+    on = render(set_values={**TEST_SECRETS, "ingress.host": "todo.test", switch: True}).kinds_and_names()
+    assert not off & SWITCHES[switch]
+    assert on - off == SWITCHES[switch]
+
+
+def test_prometheus_scrape_annotations_follow_backend_metrics(renders):
+    on = pod_annotations(renders["default"], "backend")
+    assert (on["prometheus.io/scrape"], on["prometheus.io/port"], on["prometheus.io/path"]) == ("true", "8000", "/metrics")
+    assert not any(key.startswith("prometheus.io/") for key in pod_annotations(renders["default"], "frontend"))
+    off = pod_annotations(render(set_values={**TEST_SECRETS, "backend.metrics.enabled": False}), "backend")
+    assert not any(key.startswith("prometheus.io/") for key in off)
+
+
+# NetworkPolicies -------------------------------------------------------------------------------
+
+
+def test_backend_admits_only_the_frontend_and_the_helm_test(renders):
+    policy = renders["local"].get("NetworkPolicy", BACKEND)["spec"]
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    (rule,) = policy["ingress"]
+    components = {peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"] for peer in rule["from"]}
+    assert components == {"frontend", "helm-test"}
+    assert all(peer["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "todo" for peer in rule["from"])
+    assert rule["ports"] == [{"port": "http", "protocol": "TCP"}]
+    test_pod_labels = renders["local"].get("Pod", TEST_POD)["metadata"]["labels"]
+    assert any(labels_match(peer["podSelector"]["matchLabels"], test_pod_labels) for peer in rule["from"])
+
+
+def test_egress_allows_dns_the_database_and_only_what_each_app_calls(renders):
+    local = renders["local"]
+    frontend_ports = {(p["port"], p["protocol"]) for rule in local.get("NetworkPolicy", FRONTEND)["spec"]["egress"] for p in rule["ports"]}
+    backend_ports = {(p["port"], p["protocol"]) for rule in local.get("NetworkPolicy", BACKEND)["spec"]["egress"] for p in rule["ports"]}
+    assert frontend_ports == {(53, "UDP"), (53, "TCP"), ("http", "TCP"), (5432, "TCP")}
+    assert backend_ports == {(53, "UDP"), (53, "TCP"), (5432, "TCP"), (443, "TCP")}
+
+
+def test_database_peers_narrow_the_database_egress():
+    peers = [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "postgresql"}}}]
+    rendered = render(set_values={**TEST_SECRETS, "networkPolicy.enabled": True, "networkPolicy.database.to": peers})
+    for name in (FRONTEND, BACKEND):
+        (database_rule,) = [r for r in rendered.get("NetworkPolicy", name)["spec"]["egress"] if {"port": 5432, "protocol": "TCP"} in r["ports"]]
+        assert database_rule["to"] == peers
+
+
+# helm test -------------------------------------------------------------------------------------
+
+
+def test_helm_test_pod_uses_only_the_apps_own_images(scenario):
+    pod = scenario.get("Pod", TEST_POD)
+    assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    assert pod["spec"]["restartPolicy"] == "Never"
+    images = {c["image"] for c in pod["spec"]["containers"]}
+    assert images == {app_container(scenario, "backend")["image"], app_container(scenario, "frontend")["image"]}
+    urls = {next(e["value"] for e in c["env"] if e["name"] == "URL") for c in pod["spec"]["containers"]}
+    assert urls == {"http://todo-todo-chatbot-backend:8000/ready", "http://todo-todo-chatbot-frontend:3000/api/ready"}
