@@ -1,0 +1,142 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { commonLabels, databasePodLabels } from "../lib/labels";
+
+export interface DatabaseArgs {
+    /** Namespace to run PostgreSQL in. */
+    namespace: pulumi.Input<string>;
+    /** PostgreSQL image (the official one: its entrypoint initialises the data directory). */
+    image: string;
+    /** Size of the data volume, e.g. "1Gi". */
+    storageSize: string;
+    /** StorageClass of the data volume; undefined uses the cluster default. */
+    storageClass?: string;
+    /** Password of the app's database user; generated (and kept stable) when undefined. */
+    password?: pulumi.Output<string>;
+    /** Kubernetes provider of the target cluster. */
+    provider: k8s.Provider;
+}
+
+const DATABASE = "todo";
+const USER = "todo";
+const PORT = 5432;
+/** The `postgres` user of the official image: owns the data directory without running as root. */
+const POSTGRES_UID = 999;
+
+/**
+ * An in-cluster PostgreSQL: a single-replica StatefulSet with a PersistentVolumeClaim, a
+ * headless Service, probes, resources and a Pod Security Standard `restricted` context.
+ */
+export class Database extends pulumi.ComponentResource {
+    /** postgresql://USER:PASSWORD@HOST:5432/DB inside the cluster (secret). */
+    public readonly url: pulumi.Output<string>;
+    /** Name of the headless Service (the database's host name in the namespace). */
+    public readonly serviceName: pulumi.Output<string>;
+
+    constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("todo-chatbot:data:Database", name, {}, opts);
+        const childOpts = { parent: this, provider: args.provider };
+        const labels = { ...commonLabels, ...databasePodLabels };
+
+        // Letters and digits only, so the password needs no escaping inside the URL.
+        const password =
+            args.password ?? new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this }).result;
+
+        const credentials = new k8s.core.v1.Secret(
+            `${name}-credentials`,
+            {
+                metadata: { namespace: args.namespace, labels },
+                stringData: { POSTGRES_USER: USER, POSTGRES_PASSWORD: password, POSTGRES_DB: DATABASE },
+            },
+            childOpts,
+        );
+
+        const service = new k8s.core.v1.Service(
+            `${name}-headless`,
+            {
+                metadata: { name: "postgresql", namespace: args.namespace, labels },
+                spec: {
+                    clusterIP: "None",
+                    selector: databasePodLabels,
+                    ports: [{ name: "postgresql", port: PORT, targetPort: "postgresql" }],
+                },
+            },
+            childOpts,
+        );
+
+        const isReady = { exec: { command: ["pg_isready", "-h", "127.0.0.1", "-U", USER, "-d", DATABASE] } };
+        new k8s.apps.v1.StatefulSet(
+            name,
+            {
+                metadata: { name: "postgresql", namespace: args.namespace, labels },
+                spec: {
+                    serviceName: service.metadata.name,
+                    replicas: 1,
+                    selector: { matchLabels: databasePodLabels },
+                    template: {
+                        metadata: { labels },
+                        spec: {
+                            automountServiceAccountToken: false,
+                            securityContext: {
+                                runAsNonRoot: true,
+                                runAsUser: POSTGRES_UID,
+                                runAsGroup: POSTGRES_UID,
+                                fsGroup: POSTGRES_UID,
+                                seccompProfile: { type: "RuntimeDefault" },
+                            },
+                            containers: [
+                                {
+                                    name: "postgresql",
+                                    image: args.image,
+                                    ports: [{ name: "postgresql", containerPort: PORT }],
+                                    envFrom: [{ secretRef: { name: credentials.metadata.name } }],
+                                    // A subdirectory, because a fresh volume's root holds lost+found and initdb wants an empty directory.
+                                    env: [{ name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" }],
+                                    securityContext: {
+                                        allowPrivilegeEscalation: false,
+                                        readOnlyRootFilesystem: true,
+                                        capabilities: { drop: ["ALL"] },
+                                    },
+                                    resources: {
+                                        requests: { cpu: "100m", memory: "256Mi" },
+                                        limits: { cpu: "1", memory: "512Mi" },
+                                    },
+                                    startupProbe: { ...isReady, periodSeconds: 2, failureThreshold: 60 },
+                                    readinessProbe: { ...isReady, periodSeconds: 5, failureThreshold: 3 },
+                                    livenessProbe: { ...isReady, periodSeconds: 10, failureThreshold: 6, timeoutSeconds: 5 },
+                                    volumeMounts: [
+                                        { name: "data", mountPath: "/var/lib/postgresql/data" },
+                                        { name: "run", mountPath: "/var/run/postgresql" },
+                                        { name: "tmp", mountPath: "/tmp" },
+                                    ],
+                                },
+                            ],
+                            volumes: [
+                                { name: "run", emptyDir: {} },
+                                { name: "tmp", emptyDir: {} },
+                            ],
+                        },
+                    },
+                    volumeClaimTemplates: [
+                        {
+                            metadata: { name: "data", labels },
+                            spec: {
+                                accessModes: ["ReadWriteOnce"],
+                                storageClassName: args.storageClass,
+                                resources: { requests: { storage: args.storageSize } },
+                            },
+                        },
+                    ],
+                },
+            },
+            childOpts,
+        );
+
+        this.serviceName = service.metadata.name;
+        const host = pulumi.interpolate`${service.metadata.name}.${args.namespace}.svc.cluster.local`;
+        this.url = pulumi.secret(pulumi.interpolate`postgresql://${USER}:${password}@${host}:${PORT}/${DATABASE}`);
+
+        this.registerOutputs({ serviceName: this.serviceName, url: this.url });
+    }
+}

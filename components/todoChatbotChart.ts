@@ -1,0 +1,121 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ContainerResources, ServiceType } from "../config";
+import { CHART_NAME } from "../lib/labels";
+
+export interface ImageValues {
+    /** Image reference as repository:tag. */
+    ref: pulumi.Input<string>;
+    pullPolicy: "Never" | "IfNotPresent" | "Always";
+}
+
+export interface TodoChatbotChartArgs {
+    /** Path of the chart directory (charts/todo-chatbot). */
+    chartPath: string;
+    /** Helm release name; with the chart's fullname rules it also prefixes every object's name. */
+    releaseName: string;
+    /** Namespace to install into. */
+    namespace: pulumi.Input<string>;
+    /** The Secret with DATABASE_URL, BETTER_AUTH_SECRET and OPENROUTER_API_KEY (the chart then creates none). */
+    existingSecret: pulumi.Input<string>;
+    frontend: { image: ImageValues; replicas: number; serviceType: ServiceType; nodePort: number };
+    backend: { image: ImageValues; replicas: number };
+    /** Requests and limits of each app container. */
+    resources: ContainerResources;
+    /** HorizontalPodAutoscalers from each replica count up to maxReplicas. */
+    autoscaling: { enabled: boolean; maxReplicas: number };
+    /** Public URL of the frontend (BETTER_AUTH_URL). */
+    publicUrl: string;
+    /** Ingress with TLS in front of the frontend. */
+    ingress?: { host: string; className: string; tlsSecretName: pulumi.Input<string> };
+    /** Assistant model and backend log level. */
+    openrouterModel: string;
+    logLevel: string;
+    /** Kubernetes provider of the target cluster. */
+    provider: k8s.Provider;
+}
+
+/**
+ * The project's Helm chart, rendered by `kubernetes.helm.v4.Chart` into ordinary Pulumi
+ * resources: pull-request previews show a diff per Kubernetes object and Pulumi awaits
+ * each one's readiness. v4 skips Helm hooks, so the chart runs its database migrations in
+ * an init container rather than a hook (see docs/DECISIONS.md).
+ */
+export class TodoChatbotChart extends pulumi.ComponentResource {
+    /** Name of the frontend Service. */
+    public readonly frontendServiceName: string;
+    /** Name of the backend Service. */
+    public readonly backendServiceName: string;
+
+    constructor(name: string, args: TodoChatbotChartArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("todo-chatbot:app:TodoChatbotChart", name, {}, opts);
+
+        // The chart's fullname rule (helm create): the release name alone when it contains the chart name.
+        const fullname = args.releaseName.includes(CHART_NAME) ? args.releaseName : `${args.releaseName}-${CHART_NAME}`;
+        this.frontendServiceName = `${fullname}-frontend`;
+        this.backendServiceName = `${fullname}-backend`;
+
+        const podDisruptionBudget = (replicas: number) => ({ enabled: replicas >= 2, minAvailable: 1 });
+        const autoscaling = (replicas: number) => ({
+            enabled: args.autoscaling.enabled,
+            minReplicas: replicas,
+            maxReplicas: args.autoscaling.maxReplicas,
+            targetCPUUtilizationPercentage: 70,
+        });
+
+        new k8s.helm.v4.Chart(
+            name,
+            {
+                chart: args.chartPath,
+                name: args.releaseName,
+                namespace: args.namespace,
+                values: {
+                    existingSecret: args.existingSecret,
+                    backend: {
+                        replicaCount: args.backend.replicas,
+                        image: imageValues(args.backend.image),
+                        resources: args.resources,
+                        config: { logLevel: args.logLevel, openrouterModel: args.openrouterModel },
+                        autoscaling: autoscaling(args.backend.replicas),
+                        podDisruptionBudget: podDisruptionBudget(args.backend.replicas),
+                    },
+                    frontend: {
+                        replicaCount: args.frontend.replicas,
+                        image: imageValues(args.frontend.image),
+                        resources: args.resources,
+                        service: {
+                            type: args.frontend.serviceType,
+                            ...(args.frontend.serviceType === "NodePort" ? { nodePort: args.frontend.nodePort } : {}),
+                        },
+                        config: { betterAuthUrl: args.publicUrl },
+                        autoscaling: autoscaling(args.frontend.replicas),
+                        podDisruptionBudget: podDisruptionBudget(args.frontend.replicas),
+                    },
+                    ingress: args.ingress
+                        ? {
+                              enabled: true,
+                              className: args.ingress.className,
+                              host: args.ingress.host,
+                              tls: { enabled: true, secretName: args.ingress.tlsSecretName },
+                          }
+                        : { enabled: false },
+                    // This program owns the NetworkPolicies (components/platform.ts).
+                    networkPolicy: { enabled: false },
+                },
+            },
+            // Children do not inherit a component's dependsOn: pass it on, so e.g. the database is up before the pods start.
+            { parent: this, provider: args.provider, dependsOn: opts?.dependsOn },
+        );
+
+        this.registerOutputs({ frontendServiceName: this.frontendServiceName, backendServiceName: this.backendServiceName });
+    }
+}
+
+/** Splits repository:tag the way the chart's values want it (a registry host may have a port). */
+function imageValues(image: ImageValues) {
+    return pulumi.output(image.ref).apply((ref) => {
+        const colon = ref.lastIndexOf(":");
+        if (colon <= ref.lastIndexOf("/")) throw new Error(`image reference ${ref} has no tag`);
+        return { repository: ref.slice(0, colon), tag: ref.slice(colon + 1), pullPolicy: image.pullPolicy };
+    });
+}

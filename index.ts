@@ -1,0 +1,117 @@
+// The Todo Chatbot on Kubernetes: reads the stack's configuration and composes the
+// components. Everything else lives in config.ts and components/.
+import * as path from "path";
+import * as docker from "@pulumi/docker";
+import * as k8s from "@pulumi/kubernetes";
+import { loadConfig } from "./config";
+import { AppImage } from "./components/appImage";
+import { AppSecrets } from "./components/appSecrets";
+import { Database } from "./components/database";
+import { Platform } from "./components/platform";
+import { TodoChatbotChart } from "./components/todoChatbotChart";
+import { RELEASE_NAME } from "./lib/labels";
+
+const config = loadConfig();
+
+const kubernetes = new k8s.Provider("kubernetes", {
+    kubeconfig: config.kubernetes.renderYamlToDirectory ? undefined : config.kubernetes.kubeconfig,
+    context: config.kubernetes.renderYamlToDirectory ? undefined : config.kubernetes.context,
+    renderYamlToDirectory: config.kubernetes.renderYamlToDirectory,
+    enableServerSideApply: true,
+});
+const dockerDaemon = new docker.Provider("docker", { host: config.docker.host, certPath: config.docker.certPath });
+
+const platform = new Platform("platform", {
+    namespace: config.namespace,
+    database: config.database.mode,
+    assistantOnline: config.assistant.mode === "online",
+    quota: config.quota,
+    provider: kubernetes,
+});
+
+const database =
+    config.database.mode === "in-cluster"
+        ? new Database("postgresql", {
+              namespace: platform.namespace,
+              image: config.database.image,
+              storageSize: config.database.storageSize,
+              storageClass: config.database.storageClass,
+              password: config.database.password,
+              provider: kubernetes,
+          })
+        : undefined;
+
+const secrets = new AppSecrets("app-secrets", {
+    namespace: platform.namespace,
+    databaseUrl: config.database.mode === "in-cluster" ? database!.url : config.database.url,
+    betterAuthSecret: config.betterAuthSecret,
+    openrouterApiKey: config.assistant.apiKey,
+    ingressTls: config.ingress.enabled && "cert" in config.ingress.tls ? config.ingress.tls : undefined,
+    provider: kubernetes,
+});
+
+const images = {
+    frontend: new AppImage("frontend", {
+        app: "frontend",
+        context: path.join(__dirname, "app", "frontend"),
+        registry: config.images.registry,
+        buildOnPreview: config.images.buildOnPreview,
+        provider: dockerDaemon,
+    }),
+    backend: new AppImage("backend", {
+        app: "backend",
+        context: path.join(__dirname, "app", "backend"),
+        registry: config.images.registry,
+        buildOnPreview: config.images.buildOnPreview,
+        provider: dockerDaemon,
+    }),
+};
+
+const app = new TodoChatbotChart(
+    "todo-chatbot",
+    {
+        chartPath: path.join(__dirname, "charts", "todo-chatbot"),
+        releaseName: RELEASE_NAME,
+        namespace: platform.namespace,
+        existingSecret: secrets.secretName,
+        frontend: {
+            image: { ref: images.frontend.imageRef, pullPolicy: images.frontend.pullPolicy },
+            replicas: config.frontend.replicas,
+            serviceType: config.frontend.serviceType,
+            nodePort: config.frontend.nodePort,
+        },
+        backend: {
+            image: { ref: images.backend.imageRef, pullPolicy: images.backend.pullPolicy },
+            replicas: config.backend.replicas,
+        },
+        resources: config.resources,
+        autoscaling: config.autoscaling,
+        publicUrl: config.publicUrl,
+        ingress: config.ingress.enabled
+            ? {
+                  host: config.ingress.host,
+                  className: config.ingress.className,
+                  tlsSecretName: "secretName" in config.ingress.tls ? config.ingress.tls.secretName : secrets.tlsSecretName!,
+              }
+            : undefined,
+        openrouterModel: config.assistant.model,
+        logLevel: config.logLevel,
+        provider: kubernetes,
+    },
+    // The backend's init container migrates the database, so the database must be up first.
+    { dependsOn: database ? [database] : [] },
+);
+
+const kubectl = `kubectl --context ${config.kubernetes.context} --namespace ${config.namespace}`;
+
+export const namespace = platform.namespace;
+export const frontendImage = images.frontend.imageRef;
+export const backendImage = images.backend.imageRef;
+export const frontendUrl = config.publicUrl;
+export const openFrontend =
+    config.frontend.serviceType === "NodePort"
+        ? `minikube service ${app.frontendServiceName} --namespace ${config.namespace} --url`
+        : `open ${config.publicUrl}`;
+export const kubectlHint = `${kubectl} get pods,services,ingress   # logs: ${kubectl} logs deploy/${app.backendServiceName}`;
+export const databaseMode = config.database.mode;
+export const assistantMode = config.assistant.mode;

@@ -1,0 +1,134 @@
+// The image tag is the content hash of the build context: it changes exactly when what
+// Docker would build from changes.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { AppImage } from "../components/appImage";
+import { hashBuildContext } from "../lib/contextHash";
+import { plain, resolve } from "./harness";
+
+function makeContext(files: Record<string, string>): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "todo-context-"));
+    for (const [name, content] of Object.entries(files)) write(dir, name, content);
+    return dir;
+}
+
+function write(dir: string, name: string, content: string) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), content);
+}
+
+const BASE = {
+    Dockerfile: "FROM scratch\nCOPY . /app\n",
+    ".dockerignore": "node_modules\n*.log\n.env\n",
+    "src/main.py": "print('hello')\n",
+};
+
+describe("build context hash", () => {
+    it("is stable for unchanged content, wherever the context lies", () => {
+        assert.strictEqual(hashBuildContext(makeContext(BASE)), hashBuildContext(makeContext(BASE)));
+    });
+
+    it("changes when a sent file changes, appears, is renamed or becomes executable", () => {
+        const dir = makeContext(BASE);
+        const seen = new Set([hashBuildContext(dir)]);
+        const expectNew = (what: string) => {
+            const h = hashBuildContext(dir);
+            assert.ok(!seen.has(h), `hash must change when ${what}`);
+            seen.add(h);
+        };
+        write(dir, "src/main.py", "print('hello, world')\n");
+        expectNew("a file's content changes");
+        write(dir, "src/util.py", "X = 1\n");
+        expectNew("a file is added");
+        fs.renameSync(path.join(dir, "src/util.py"), path.join(dir, "src/helpers.py"));
+        expectNew("a file is renamed");
+        fs.chmodSync(path.join(dir, "src/helpers.py"), 0o755);
+        expectNew("a file becomes executable");
+        write(dir, "Dockerfile", "FROM scratch\nCOPY src /app\n");
+        expectNew("the Dockerfile changes");
+    });
+
+    it("ignores what .dockerignore excludes (Docker never sends it)", () => {
+        const dir = makeContext(BASE);
+        const before = hashBuildContext(dir);
+        write(dir, "node_modules/left-pad/index.js", "module.exports = 1;\n");
+        write(dir, "debug.log", "noise\n");
+        write(dir, ".env", "SECRET=1\n");
+        assert.strictEqual(hashBuildContext(dir), before);
+    });
+
+    it("honours negated .dockerignore patterns", () => {
+        const dir = makeContext({ ...BASE, ".dockerignore": "docs\n!docs/keep.md\n" });
+        const before = hashBuildContext(dir);
+        write(dir, "docs/other.md", "ignored\n");
+        assert.strictEqual(hashBuildContext(dir), before, "an ignored file does not count");
+        write(dir, "docs/keep.md", "sent\n");
+        assert.notStrictEqual(hashBuildContext(dir), before, "a re-included file counts");
+    });
+
+    it("counts the Dockerfile even when .dockerignore lists it", () => {
+        const dir = makeContext({ ...BASE, ".dockerignore": "Dockerfile\n" });
+        const before = hashBuildContext(dir);
+        write(dir, "Dockerfile", "FROM scratch\n");
+        assert.notStrictEqual(hashBuildContext(dir), before);
+    });
+
+    it("fails clearly when the context is missing", () => {
+        assert.throws(() => hashBuildContext("/nonexistent/context"), /build context \/nonexistent\/context is not a directory/);
+    });
+});
+
+describe("AppImage", function () {
+    this.timeout(30_000);
+
+    async function imageNameFor(context: string, registry?: { server: string; username: string; password: pulumi.Output<string> }) {
+        const images: Record<string, any>[] = [];
+        await pulumi.runtime.setMocks(
+            {
+                newResource: (args) => {
+                    if (args.type === "docker:index/image:Image") images.push(args.inputs);
+                    return { id: `${args.name}-id`, state: args.inputs };
+                },
+                call: (args) => args.inputs,
+            },
+            "todo-chatbot",
+            "test",
+            false,
+        );
+        const provider = new docker.Provider("docker", {});
+        const image = new AppImage("backend", { app: "backend", context, buildOnPreview: true, provider, registry });
+        const ref = await resolve(image.imageRef);
+        await pulumi.runtime.disconnect();
+        assert.strictEqual(images.length, 1);
+        assert.strictEqual(images[0].imageName, ref, "the component exports the reference it builds");
+        return { ref, inputs: images[0], pullPolicy: image.pullPolicy };
+    }
+
+    it("tags the image with the context hash and retags it exactly when the context changes", async () => {
+        const dir = makeContext(BASE);
+        const first = await imageNameFor(dir);
+        assert.strictEqual(first.ref, `todo-chatbot-backend:${hashBuildContext(dir).slice(0, 16)}`);
+        assert.strictEqual((await imageNameFor(dir)).ref, first.ref, "unchanged source: same tag, so no rollout");
+        write(dir, "debug.log", "ignored\n");
+        assert.strictEqual((await imageNameFor(dir)).ref, first.ref, "an ignored file: same tag");
+        write(dir, "src/main.py", "print('changed')\n");
+        assert.notStrictEqual((await imageNameFor(dir)).ref, first.ref, "changed source: new tag, so a rolling update");
+    });
+
+    it("builds locally with pull policy Never, or pushes to a registry with pull policy IfNotPresent", async () => {
+        const dir = makeContext(BASE);
+        const local = await imageNameFor(dir);
+        assert.strictEqual(local.inputs.skipPush, true);
+        assert.strictEqual(local.pullPolicy, "Never");
+        const pushed = await imageNameFor(dir, { server: "registry.example.com/team", username: "ci", password: pulumi.secret("token") });
+        assert.match(pushed.ref, /^registry\.example\.com\/team\/todo-chatbot-backend:[0-9a-f]{16}$/);
+        assert.strictEqual(pushed.inputs.skipPush, false);
+        assert.strictEqual(plain(pushed.inputs.registry).username, "ci");
+        assert.strictEqual(plain(pushed.inputs.registry).password, "token");
+        assert.strictEqual(pushed.pullPolicy, "IfNotPresent");
+    });
+});
