@@ -75,7 +75,7 @@ export class TodoChatbotChart extends pulumi.ComponentResource {
                         replicaCount: args.backend.replicas,
                         image: imageValues(args.backend.image),
                         resources: args.resources,
-                        config: { logLevel: args.logLevel, openrouterModel: args.openrouterModel },
+                        config: { logLevel: args.logLevel, openrouterModel: args.openrouterModel, allowedOrigins: args.publicUrl },
                         autoscaling: autoscaling(args.backend.replicas),
                         podDisruptionBudget: podDisruptionBudget(args.backend.replicas),
                     },

@@ -22,8 +22,7 @@ export function hashBuildContext(contextDir: string, options: ContextHashOptions
     const dockerfile = toPosix(options.dockerfile ?? "Dockerfile");
     const patterns = readIgnorePatterns(root);
     const ignore = dockerignore().add(patterns);
-    // With a negated pattern an ignored directory may still hold sent files, so only prune without one.
-    const canPrune = !patterns.some((p) => p.trim().startsWith("!"));
+    const exceptions = patterns.filter((p) => p.startsWith("!")).map((p) => toPosix(p.slice(1)).replace(/^\/+|\/+$/g, ""));
 
     const files: string[] = [];
     const walk = (relativeDir: string) => {
@@ -31,7 +30,7 @@ export function hashBuildContext(contextDir: string, options: ContextHashOptions
             const relative = relativeDir ? `${relativeDir}/${entry.name}` : entry.name;
             const ignored = ignore.ignores(relative) && relative !== dockerfile && relative !== ".dockerignore";
             if (entry.isDirectory()) {
-                if (!(ignored && canPrune)) walk(relative);
+                if (!ignored || exceptions.some((exception) => mayMatchBelow(exception, relative))) walk(relative);
             } else if (!ignored) {
                 files.push(relative);
             }
@@ -53,6 +52,28 @@ export function hashBuildContext(contextDir: string, options: ContextHashOptions
         hash.update(`extra:${key}=${value}\0`);
     }
     return hash.digest("hex");
+}
+
+/**
+ * Whether an exception pattern (a `!pattern` line) could re-include something inside `dir`,
+ * so an ignored directory must still be walked. Compares the pattern segment by segment
+ * with the directory's path; `**` can match any depth.
+ */
+function mayMatchBelow(pattern: string, dir: string): boolean {
+    const patternSegments = pattern.split("/");
+    const dirSegments = dir.split("/");
+    for (let i = 0; i < dirSegments.length; i++) {
+        const segment = patternSegments[i];
+        if (segment === undefined) return false; // the pattern names an ancestor: nothing below is re-included by it
+        if (segment === "**") return true;
+        if (!segmentPattern(segment).test(dirSegments[i])) return false;
+    }
+    return true;
+}
+
+function segmentPattern(segment: string): RegExp {
+    const source = segment.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]");
+    return new RegExp(`^${source}$`);
 }
 
 function readIgnorePatterns(root: string): string[] {

@@ -70,6 +70,28 @@ describe("build context hash", () => {
         assert.notStrictEqual(hashBuildContext(dir), before, "a re-included file counts");
     });
 
+    it("honours an allow-list .dockerignore (`*` then exceptions) without walking ignored trees", () => {
+        const dir = makeContext({ ...BASE, ".dockerignore": "*\n!package.json\n!src/\n**/*.test.ts\n" });
+        write(dir, "package.json", "{}\n");
+        const before = hashBuildContext(dir);
+        write(dir, "node_modules/dep/index.js", "1\n");
+        write(dir, "README.md", "not sent\n");
+        write(dir, "src/app.test.ts", "not sent\n");
+        assert.strictEqual(hashBuildContext(dir), before, "files outside the allow-list do not count");
+        write(dir, "src/deep/nested/app.ts", "sent\n");
+        const walked: string[] = [];
+        const nodeFs = require("fs"); // the module object itself: the hashing code reads through it
+        const readdirSync = nodeFs.readdirSync;
+        nodeFs.readdirSync = (p: fs.PathLike, o: any) => (walked.push(String(p)), readdirSync(p, o));
+        try {
+            assert.notStrictEqual(hashBuildContext(dir), before, "files inside an allowed directory count, at any depth");
+        } finally {
+            nodeFs.readdirSync = readdirSync;
+        }
+        assert.ok(walked.includes(path.join(dir, "src/deep/nested")));
+        assert.ok(!walked.some((p) => p.includes("node_modules")), "an ignored tree that no exception reaches is never walked");
+    });
+
     it("counts the Dockerfile even when .dockerignore lists it", () => {
         const dir = makeContext({ ...BASE, ".dockerignore": "Dockerfile\n" });
         const before = hashBuildContext(dir);
