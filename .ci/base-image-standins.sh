@@ -17,7 +17,7 @@
 #                                 nodejs20 runs /nodejs/bin/node (the host's Node 20)
 #   postgres:15-bookworm          the debian stand-in + Debian's postgresql-15, an entrypoint
 #                                 honouring POSTGRES_USER/POSTGRES_PASSWORD/POSTGRES_DB, data in
-#                                 /var/lib/postgresql/data, pg_isready on PATH
+#                                 /var/lib/postgresql/data, UTF-8 databases, pg_isready on PATH
 # Downloads are cached under $TODO_CACHE/standins (the minbase tree per suite and day,
 # the .deb files under their versioned names).
 #
@@ -240,7 +240,7 @@ POSTGRES_USER="${POSTGRES_USER:-postgres}"
 POSTGRES_DB="${POSTGRES_DB:-$POSTGRES_USER}"
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   initdb -D "$PGDATA" -U "$POSTGRES_USER" --pwfile=<(printf '%s\n' "$POSTGRES_PASSWORD") \
-    --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+    --encoding=UTF8 --auth-local=trust --auth-host=scram-sha-256 >/dev/null
   echo "host all all all scram-sha-256" >>"$PGDATA/pg_hba.conf"
   # Initialise on the socket only, so nothing reports ready before the real start.
   pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -k /var/run/postgresql" -w start >/dev/null
@@ -263,7 +263,7 @@ RUN apt-get update -qq \
  && install -d -o postgres -g postgres -m 0700 /var/lib/postgresql/data \
  && install -d -o postgres -g postgres -m 2775 /var/run/postgresql
 COPY docker-entrypoint.sh /usr/local/bin/
-ENV PATH=/usr/lib/postgresql/$PG_MAJOR/bin:$PATH PGDATA=/var/lib/postgresql/data
+ENV PATH=/usr/lib/postgresql/$PG_MAJOR/bin:$PATH PGDATA=/var/lib/postgresql/data LANG=C.UTF-8
 USER postgres
 VOLUME /var/lib/postgresql/data
 EXPOSE 5432
