@@ -8,7 +8,7 @@ set -euo pipefail
 source "$(dirname "$0")/../.ci/lib.sh"
 cd "$(dirname "$0")/../charts/tests"
 
-for tool in helm helm-docs uv; do
+for tool in helm helm-docs go uv; do
   command -v "$tool" >/dev/null || { echo "error: $tool not found: run .ci/setup-chart.sh (as root)" >&2; exit 1; }
 done
 step "chart tests ($(helm version --short), charts/tests)"

@@ -39,9 +39,6 @@ NETWORK_POLICIES = {("NetworkPolicy", FRONTEND), ("NetworkPolicy", BACKEND)}
 CONTAINER_PORTS = {"frontend": 3000, "backend": 8000}
 # docs/ARCHITECTURE.md "Runtime contract of the apps": (startup and liveness, readiness) paths.
 HEALTH_PATHS = {"frontend": ("/api/health", "/api/ready"), "backend": ("/health", "/ready")}
-APP_UID = 65532
-# Volume types the Pod Security Standard `restricted` allows.
-RESTRICTED_VOLUME_TYPES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
 
 
 def app_container(rendered: Rendered, component: str) -> dict:
@@ -208,31 +205,7 @@ def test_budgets_policies_and_autoscalers_point_at_their_own_deployment(renders)
         assert target == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
 
 
-# Pod Security Standard `restricted` ------------------------------------------------------------
-
-
-def test_every_pod_meets_the_restricted_pod_security_standard(scenario):
-    pod_specs = list(scenario.pod_specs())
-    assert len(pod_specs) == 3
-    for owner, pod_spec in pod_specs:
-        pod_context = pod_spec["securityContext"]
-        assert pod_context["runAsNonRoot"] is True, owner
-        assert pod_context["runAsUser"] == APP_UID and pod_context["runAsGroup"] == APP_UID, owner
-        assert pod_context["seccompProfile"] == {"type": "RuntimeDefault"}, owner
-        for host_namespace in ("hostNetwork", "hostPID", "hostIPC"):
-            assert not pod_spec.get(host_namespace), f"{owner} {host_namespace}"
-        for volume in pod_spec.get("volumes", []):
-            assert set(volume) - {"name"} <= RESTRICTED_VOLUME_TYPES, f"{owner} volume {volume}"
-        for container in containers(pod_spec):
-            where = f"{owner} container {container['name']}"
-            context = container["securityContext"]
-            assert context["allowPrivilegeEscalation"] is False, where
-            assert context["capabilities"] == {"drop": ["ALL"]}, where
-            assert context["readOnlyRootFilesystem"] is True, where
-            assert context["runAsNonRoot"] is True and context["runAsUser"] == APP_UID, where
-            assert context.get("seccompProfile", pod_context["seccompProfile"]) == {"type": "RuntimeDefault"}, where
-            assert not context.get("privileged"), where
-            assert not any("hostPort" in port for port in container.get("ports", [])), where
+# Writable paths and service accounts (the Pod Security Standard: test_pod_security.py) -------
 
 
 def test_apps_write_only_to_empty_dirs_at_their_writable_paths(scenario):
