@@ -157,9 +157,9 @@ wait_healthy() {
 }
 # runs_as_nonroot SERVICE: every process of the running container has a non-zero uid.
 runs_as_nonroot() {
-  local uids; uids="$("$DOCKER" top "$("${compose[@]}" ps -q "$1")" -o uid,comm | tail -n +2)"
-  echo "$uids" | sed 's/^/  /'
-  [ -n "$uids" ] && ! awk '{print $1}' <<<"$uids" | grep -qx 0
+  local processes; processes="$("$DOCKER" top "$("${compose[@]}" ps -q "$1")" -o pid,uid,comm | tail -n +2)"
+  echo "$processes" | sed 's/^/  /'
+  [ -n "$processes" ] && ! awk '{print $2}' <<<"$processes" | grep -qx 0
 }
 published_on_loopback_only() {
   local bindings; bindings="$("$DOCKER" port "$("${compose[@]}" ps -q frontend)")"

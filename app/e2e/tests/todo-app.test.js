@@ -145,10 +145,10 @@ describe("Todo Chatbot in a browser", () => {
   });
 
   step("complete the task", async () => {
+    // The checkbox shows the server's state: it turns checked once the update is saved.
     const checkbox = page.getByRole("checkbox", { name: editedTitle });
-    await checkbox.check();
+    await checkbox.click();
     await eventually(async () => assert.ok(await checkbox.isChecked()));
-    await eventually(async () => assert.ok(await checkbox.isEnabled())); // the update reached the server and came back
   });
 
   step("delete a task", async () => {
