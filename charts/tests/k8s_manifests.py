@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import kubernetes_validate
 import yaml
@@ -107,7 +108,9 @@ def read_objects(paths: Iterable[str]) -> list[ManifestObject]:
     return objects
 
 
-def validate_object(manifest: ManifestObject, kubernetes_version: str, skip_kinds: frozenset[str] = frozenset()) -> Problem | None:
+def validate_object(
+    manifest: ManifestObject, kubernetes_version: str, skip_kinds: frozenset[str] = frozenset()
+) -> Problem | None:
     """None when the object matches the API schema of that Kubernetes version, else the first problem found."""
     try:
         kubernetes_validate.validate(manifest.body, kubernetes_version, strict=True)
@@ -125,7 +128,9 @@ def validate_object(manifest: ManifestObject, kubernetes_version: str, skip_kind
     return None
 
 
-def validate_objects(objects: Iterable[ManifestObject], kubernetes_version: str = DEFAULT_KUBERNETES_VERSION, skip_kinds: Iterable[str] = ()) -> list[Problem]:
+def validate_objects(
+    objects: Iterable[ManifestObject], kubernetes_version: str = DEFAULT_KUBERNETES_VERSION, skip_kinds: Iterable[str] = ()
+) -> list[Problem]:
     skipped = frozenset(skip_kinds)
     return [problem for manifest in objects if (problem := validate_object(manifest, kubernetes_version, skipped))]
 
@@ -137,9 +142,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="YAML/JSON file, directory (recursive), or - for stdin")
     parser.add_argument(
-        "-k", "--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION, help=f"Kubernetes version (default {DEFAULT_KUBERNETES_VERSION})"
+        "-k",
+        "--kubernetes-version",
+        default=DEFAULT_KUBERNETES_VERSION,
+        help=f"Kubernetes version (default {DEFAULT_KUBERNETES_VERSION})",
     )
-    parser.add_argument("--skip-kind", action="append", default=[], metavar="KIND", help="kind without a built-in schema to accept (repeatable)")
+    parser.add_argument(
+        "--skip-kind", action="append", default=[], metavar="KIND", help="kind without a built-in schema to accept (repeatable)"
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only problems and the summary")
     args = parser.parse_args(argv)
 
@@ -160,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
             print(problem_of[id(manifest)])
         elif not args.quiet:
             print(f"valid   {manifest.identity}")
-    print(f"Kubernetes {args.kubernetes_version} API schema: {len(objects) - len(problems)} objects valid, {len(problems)} invalid")
+    print(
+        f"Kubernetes {args.kubernetes_version} API schema: {len(objects) - len(problems)} objects valid, {len(problems)} invalid"
+    )
     return 1 if problems else 0
 
 

@@ -24,7 +24,9 @@ EVERYTHING_ON = {
     "ingress.annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "1m"},
     "networkPolicy.enabled": True,
     "networkPolicy.database.to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}],
-    "networkPolicy.backend.extraIngressFrom": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
+    "networkPolicy.backend.extraIngressFrom": [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    ],
     "imagePullSecrets": [{"name": "registry"}],
     "backend.autoscaling.enabled": True,
     "frontend.autoscaling.enabled": True,
@@ -35,7 +37,12 @@ EVERYTHING_ON = {
     "backend.nodeSelector": {"kubernetes.io/os": "linux"},
     "backend.priorityClassName": "high",
     "frontend.topologySpreadConstraints": [
-        {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": {"matchLabels": {"app.kubernetes.io/component": "frontend"}}}
+        {
+            "maxSkew": 1,
+            "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": {"app.kubernetes.io/component": "frontend"}},
+        }
     ],
     "backend.serviceAccount.annotations": {"example.com/role": "todo"},
 }
@@ -83,12 +90,21 @@ def test_validator_accepts_a_directory_of_valid_manifests(rendered_production):
 def test_validator_names_each_invalid_object_and_where_it_is_wrong(rendered_production, tmp_path):
     text = (rendered_production / "nested" / "chart.yaml").read_text()
     broken = tmp_path / "broken.yaml"
-    broken.write_text(text.replace("readinessProbe:", "readinessprobe:").replace("averageUtilization: 70", "averageUtilization: high"))
+    broken.write_text(
+        text.replace("readinessProbe:", "readinessprobe:").replace("averageUtilization: 70", "averageUtilization: high")
+    )
     result = run_validator("--quiet", str(broken))
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    assert f"INVALID Deployment todo-chatbot/todo-todo-chatbot-frontend (apps/v1) in {broken}: at spec.template.spec.containers.0: Additional properties are not allowed ('readinessprobe' was unexpected)" in lines
-    assert any(line.startswith("INVALID HorizontalPodAutoscaler todo-chatbot/todo-todo-chatbot-backend") and "'high' is not of type 'integer'" in line for line in lines)
+    assert (
+        f"INVALID Deployment todo-chatbot/todo-todo-chatbot-frontend (apps/v1) in {broken}: "
+        "at spec.template.spec.containers.0: Additional properties are not allowed ('readinessprobe' was unexpected)"
+    ) in lines
+    assert any(
+        line.startswith("INVALID HorizontalPodAutoscaler todo-chatbot/todo-todo-chatbot-backend")
+        and "'high' is not of type 'integer'" in line
+        for line in lines
+    )
     assert lines[-1] == "Kubernetes 1.31 API schema: 12 objects valid, 4 invalid"
 
 
@@ -99,7 +115,10 @@ def test_validator_rejects_apis_missing_from_the_pinned_version_unless_skipped()
     )
     result = run_validator("-q", "-", stdin=manifests)
     assert result.returncode == 1
-    assert "INVALID PodDisruptionBudget old (policy/v1beta1) in <stdin>: Kubernetes 1.31 has no policy/v1beta1 PodDisruptionBudget" in result.stdout
+    assert (
+        "INVALID PodDisruptionBudget old (policy/v1beta1) in <stdin>: Kubernetes 1.31 has no policy/v1beta1 PodDisruptionBudget"
+        in result.stdout
+    )
     assert "INVALID ServiceMonitor custom" in result.stdout
     skipped = run_validator("-q", "--skip-kind", "ServiceMonitor", "-", stdin=manifests)
     assert "ServiceMonitor" not in skipped.stdout and "PodDisruptionBudget old" in skipped.stdout
@@ -107,13 +126,20 @@ def test_validator_rejects_apis_missing_from_the_pinned_version_unless_skipped()
 
 def test_validator_checks_against_the_version_asked_for():
     # autoscaling/v2beta2 was removed in Kubernetes 1.26.
-    hpa = "apiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata: {name: old}\nspec: {maxReplicas: 2, scaleTargetRef: {kind: Deployment, name: web}}\n"
+    hpa = (
+        "apiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata: {name: old}\n"
+        "spec: {maxReplicas: 2, scaleTargetRef: {kind: Deployment, name: web}}\n"
+    )
     assert run_validator("-q", "-k", "1.25", "-", stdin=hpa).returncode == 0
     assert run_validator("-q", "-k", "1.26", "-", stdin=hpa).returncode == 1
 
 
 def test_validator_unpacks_lists_like_kubectl():
-    manifests = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: good}, data: {a: b}}\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: bad}, data: {a: 1}}\n"
+    manifests = (
+        "apiVersion: v1\nkind: List\nitems:\n"
+        "- {apiVersion: v1, kind: ConfigMap, metadata: {name: good}, data: {a: b}}\n"
+        "- {apiVersion: v1, kind: ConfigMap, metadata: {name: bad}, data: {a: 1}}\n"
+    )
     result = run_validator("-", stdin=manifests)
     assert result.returncode == 1
     assert "valid   ConfigMap good (v1) in <stdin>" in result.stdout

@@ -46,7 +46,10 @@ def test_every_pod_is_allowed_by_the_standard_of_the_oldest_supported_kubernetes
     [
         ({"containerSecurityContext": {"allowPrivilegeEscalation": True}}, "allowPrivilegeEscalation != false"),
         ({"containerSecurityContext": {"capabilities": {"drop": ["NET_RAW"]}}}, "unrestricted capabilities"),
-        ({"podSecurityContext": {"seccompProfile": None}, "containerSecurityContext": {"seccompProfile": None}}, "seccompProfile"),
+        (
+            {"podSecurityContext": {"seccompProfile": None}, "containerSecurityContext": {"seccompProfile": None}},
+            "seccompProfile",
+        ),
         ({"podSecurityContext": {"runAsUser": 0}, "containerSecurityContext": {"runAsUser": 0}}, "runAsUser=0"),
     ],
     ids=["privilege-escalation", "capabilities", "seccomp", "root"],
@@ -72,4 +75,6 @@ def test_containers_run_as_the_images_user_with_a_read_only_root_filesystem(scen
         for container in containers(pod_spec):
             context = container["securityContext"]
             assert context["readOnlyRootFilesystem"] is True, f"{owner} {container['name']}"
-            assert context["runAsUser"] == APP_UID and context["capabilities"] == {"drop": ["ALL"]}, f"{owner} {container['name']}"
+            assert context["runAsUser"] == APP_UID and context["capabilities"] == {"drop": ["ALL"]}, (
+                f"{owner} {container['name']}"
+            )

@@ -139,13 +139,21 @@ def test_probes_call_the_apps_health_endpoints_on_their_real_ports(scenario):
 def test_every_service_targets_a_container_port_of_the_pods_it_selects(scenario):
     for service in scenario.all("Service"):
         selected = [
-            d for d in scenario.all("Deployment") if labels_match(service["spec"]["selector"], d["spec"]["template"]["metadata"]["labels"])
+            d
+            for d in scenario.all("Deployment")
+            if labels_match(service["spec"]["selector"], d["spec"]["template"]["metadata"]["labels"])
         ]
         assert len(selected) == 1, f"Service {service['metadata']['name']} selects {len(selected)} Deployments"
-        ports = {p["name"]: p["containerPort"] for c in selected[0]["spec"]["template"]["spec"]["containers"] for p in c.get("ports", [])}
+        ports = {
+            p["name"]: p["containerPort"]
+            for c in selected[0]["spec"]["template"]["spec"]["containers"]
+            for p in c.get("ports", [])
+        }
         for port in service["spec"]["ports"]:
             target = port["targetPort"]
-            assert target in ports or target in ports.values(), f"{service['metadata']['name']} targets {target}, pods expose {ports}"
+            assert target in ports or target in ports.values(), (
+                f"{service['metadata']['name']} targets {target}, pods expose {ports}"
+            )
 
 
 def test_services_select_their_own_component(scenario):
@@ -164,6 +172,11 @@ def test_local_frontend_is_a_node_port_on_30000(renders):
     assert (port["port"], port["nodePort"]) == (3000, 30000)
 
 
+def test_a_null_node_port_lets_kubernetes_pick_one():
+    (port,) = render(set_values={**TEST_SECRETS, "frontend.service.nodePort": None}).get("Service", FRONTEND)["spec"]["ports"]
+    assert "nodePort" not in port
+
+
 def test_production_frontend_is_cluster_ip_behind_a_tls_ingress(renders):
     production = renders["production"]
     service = production.get("Service", FRONTEND)["spec"]
@@ -180,7 +193,9 @@ def test_production_frontend_is_cluster_ip_behind_a_tls_ingress(renders):
 
 
 def test_ingress_tls_secret_defaults_to_the_release_name():
-    rendered = render(set_values={**TEST_SECRETS, "ingress.enabled": True, "ingress.host": "todo.test", "ingress.tls.enabled": True})
+    rendered = render(
+        set_values={**TEST_SECRETS, "ingress.enabled": True, "ingress.host": "todo.test", "ingress.tls.enabled": True}
+    )
     assert rendered.get("Ingress", FULLNAME)["spec"]["tls"] == [{"hosts": ["todo.test"], "secretName": f"{FULLNAME}-tls"}]
 
 
@@ -232,7 +247,9 @@ def test_no_pod_gets_a_service_account_token(scenario):
 
 
 def test_an_existing_service_account_replaces_the_charts_own():
-    rendered = render(set_values={**TEST_SECRETS, "backend.serviceAccount.create": False, "backend.serviceAccount.name": "shared"})
+    rendered = render(
+        set_values={**TEST_SECRETS, "backend.serviceAccount.create": False, "backend.serviceAccount.name": "shared"}
+    )
     assert not rendered.has("ServiceAccount", BACKEND)
     assert rendered.deployment("backend")["spec"]["template"]["spec"]["serviceAccountName"] == "shared"
 
@@ -294,7 +311,10 @@ def test_backend_url_is_the_backend_services_own_name_and_port(scenario):
 
 
 SECRET_NAMES = {"default": FULLNAME, "local": FULLNAME, "production": "todo-chatbot-secrets"}
-APP_ENVIRONMENT = {"backend": (BACKEND_SECRET_KEYS, BACKEND_CONFIG_KEYS), "frontend": (FRONTEND_SECRET_KEYS, FRONTEND_CONFIG_KEYS)}
+APP_ENVIRONMENT = {
+    "backend": (BACKEND_SECRET_KEYS, BACKEND_CONFIG_KEYS),
+    "frontend": (FRONTEND_SECRET_KEYS, FRONTEND_CONFIG_KEYS),
+}
 
 
 @pytest.mark.parametrize("name", sorted(SECRET_NAMES))
@@ -436,17 +456,29 @@ def test_backend_admits_only_the_frontend_and_the_helm_test(renders):
 
 def test_egress_allows_dns_the_database_and_only_what_each_app_calls(renders):
     local = renders["local"]
-    frontend_ports = {(p["port"], p["protocol"]) for rule in local.get("NetworkPolicy", FRONTEND)["spec"]["egress"] for p in rule["ports"]}
-    backend_ports = {(p["port"], p["protocol"]) for rule in local.get("NetworkPolicy", BACKEND)["spec"]["egress"] for p in rule["ports"]}
+    frontend_ports = {
+        (p["port"], p["protocol"]) for rule in local.get("NetworkPolicy", FRONTEND)["spec"]["egress"] for p in rule["ports"]
+    }
+    backend_ports = {
+        (p["port"], p["protocol"]) for rule in local.get("NetworkPolicy", BACKEND)["spec"]["egress"] for p in rule["ports"]
+    }
     assert frontend_ports == {(53, "UDP"), (53, "TCP"), ("http", "TCP"), (5432, "TCP")}
     assert backend_ports == {(53, "UDP"), (53, "TCP"), (5432, "TCP"), (443, "TCP")}
+
+
+def test_backend_https_egress_can_be_closed_for_an_offline_assistant():
+    rendered = render(set_values={**TEST_SECRETS, "networkPolicy.enabled": True, "networkPolicy.backend.allowHttpsEgress": False})
+    ports = {p["port"] for rule in rendered.get("NetworkPolicy", BACKEND)["spec"]["egress"] for p in rule["ports"]}
+    assert ports == {53, 5432}
 
 
 def test_database_peers_narrow_the_database_egress():
     peers = [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "postgresql"}}}]
     rendered = render(set_values={**TEST_SECRETS, "networkPolicy.enabled": True, "networkPolicy.database.to": peers})
     for name in (FRONTEND, BACKEND):
-        (database_rule,) = [r for r in rendered.get("NetworkPolicy", name)["spec"]["egress"] if {"port": 5432, "protocol": "TCP"} in r["ports"]]
+        (database_rule,) = [
+            r for r in rendered.get("NetworkPolicy", name)["spec"]["egress"] if {"port": 5432, "protocol": "TCP"} in r["ports"]
+        ]
         assert database_rule["to"] == peers
 
 

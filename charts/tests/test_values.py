@@ -38,7 +38,10 @@ SCHEMA_REJECTIONS = {
     "wrong type: boolean as string": ({"ingress.enabled": "yes"}, "at '/ingress/enabled': got string, want boolean"),
     "zero replicas": ({"frontend.replicaCount": 0}, "at '/frontend/replicaCount': minimum: got 0, want 1"),
     "node port out of range": ({"frontend.service.nodePort": 80}, "at '/frontend/service/nodePort': minimum: got 80, want 30"),
-    "service port out of range": ({"backend.service.port": 70000}, "at '/backend/service/port': maximum: got 70,000, want 65,535"),
+    "service port out of range": (
+        {"backend.service.port": 70000},
+        "at '/backend/service/port': maximum: got 70,000, want 65,535",
+    ),
     "unknown service type": ({"frontend.service.type": "External"}, "at '/frontend/service/type': value must be one of"),
     "unknown pull policy": ({"backend.image.pullPolicy": "Sometimes"}, "at '/backend/image/pullPolicy': value must be one of"),
     "unknown log level": ({"backend.config.logLevel": "VERBOSE"}, "at '/backend/config/logLevel': value must be one of"),
@@ -104,7 +107,11 @@ def test_pulumi_values_are_accepted():
             "replicaCount": 2,
             "image": {"repository": "todo-chatbot-backend", "tag": "0a1b2c3d", "pullPolicy": "Never"},
             "resources": resources,
-            "config": {"logLevel": "INFO", "openrouterBaseUrl": "https://openrouter.ai/api/v1", "openrouterModel": "openai/gpt-4o-mini"},
+            "config": {
+                "logLevel": "INFO",
+                "openrouterBaseUrl": "https://openrouter.ai/api/v1",
+                "openrouterModel": "openai/gpt-4o-mini",
+            },
             "autoscaling": autoscaling,
             "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
             "metrics": {"enabled": True},
@@ -118,7 +125,13 @@ def test_pulumi_values_are_accepted():
             "autoscaling": autoscaling,
             "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
         },
-        "ingress": {"enabled": False, "className": "nginx", "host": "", "annotations": {}, "tls": {"enabled": False, "secretName": ""}},
+        "ingress": {
+            "enabled": False,
+            "className": "nginx",
+            "host": "",
+            "annotations": {},
+            "tls": {"enabled": False, "secretName": ""},
+        },
         "networkPolicy": {"enabled": False},
     }
     rendered = render(set_values=pulumi_values)
