@@ -1,0 +1,141 @@
+"""The real server process (`python -m app`): graceful shutdown, JSON logs, and recovery after a database restart."""
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+
+from tests.fake_openai import FakeOpenAI, ScriptedReply, completion
+from tests.helpers import SECRET, auth, backend_env, make_token, running_server
+
+
+def test_sigterm_lets_an_in_flight_request_finish(database_url: str, fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    fake_openai.script(ScriptedReply(completion("Here is a slow answer."), delay_seconds=2.0))
+    env = backend_env(
+        database_url,
+        OPENROUTER_API_KEY="test-provider-key",
+        OPENROUTER_BASE_URL=fake_openai.base_url,
+        OPENROUTER_MAX_RETRIES="0",
+        OPENROUTER_TIMEOUT_SECONDS="10",
+        SHUTDOWN_TIMEOUT_SECONDS="10",
+    )
+    with running_server(env, tmp_path / "server.log") as (process, base_url):
+        conversation = httpx.post(f"{base_url}/api/conversations", headers=auth()).json()
+        outcome: dict[str, Any] = {}
+
+        def send_slow_message() -> None:
+            try:
+                outcome["response"] = httpx.post(
+                    f"{base_url}/api/conversations/{conversation['id']}/messages",
+                    json={"content": "take your time"},
+                    headers=auth(),
+                    timeout=30,
+                )
+            except httpx.HTTPError as error:
+                outcome["error"] = error
+
+        sender = threading.Thread(target=send_slow_message)
+        sender.start()
+        deadline = time.monotonic() + 10
+        while not fake_openai.received:  # the request is now in flight, waiting on the model
+            assert time.monotonic() < deadline, "the chat request never reached the model provider"
+            time.sleep(0.02)
+
+        process.send_signal(signal.SIGTERM)
+        sender.join(timeout=30)
+        # uvicorn re-raises the signal once shutdown is complete, so the exit status is "terminated by SIGTERM".
+        assert process.wait(timeout=15) == -signal.SIGTERM
+
+    assert "error" not in outcome, outcome
+    response = outcome["response"]
+    assert response.status_code == 201
+    assert response.json()["reply"]["content"] == "Here is a slow answer."
+    messages = [json.loads(line)["message"] for line in (tmp_path / "server.log").read_text().splitlines()]
+    assert messages.index("Shutting down") < messages.index("Application shutdown complete.")
+
+
+def test_logs_are_json_lines_with_request_ids_and_no_secrets(database_url: str, tmp_path: Path) -> None:
+    log_path = tmp_path / "server.log"
+    token = make_token("alice")
+    with running_server(backend_env(database_url), log_path) as (process, base_url):
+        created = httpx.post(
+            f"{base_url}/api/tasks", json={"title": "logged"}, headers={"Authorization": f"Bearer {token}"}
+        )
+        failed = httpx.get(f"{base_url}/api/tasks", headers={"Authorization": "Bearer not-a-token"})
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+
+    text = log_path.read_text()
+    records = [json.loads(line) for line in text.splitlines()]  # every line is one JSON object
+    access = {r["request_id"]: r for r in records if r["logger"] == "app.access"}
+    assert access[created.headers["x-request-id"]] | {"duration_ms": 0, "time": ""} == {
+        "level": "INFO",
+        "logger": "app.access",
+        "message": "request",
+        "request_id": created.headers["x-request-id"],
+        "method": "POST",
+        "route": "/api/tasks",
+        "status": 201,
+        "duration_ms": 0,
+        "time": "",
+    }
+    assert access[failed.headers["x-request-id"]]["status"] == 401
+    assert any(r["message"] == "backend started" and r["assistant_mode"] == "offline" for r in records)
+    for secret in (token, SECRET, "not-a-token"):
+        assert secret not in text
+
+
+@pytest.fixture
+def postgres_control() -> tuple[list[str], str]:
+    """The pg_ctl command and data directory of the throwaway server started by scripts/with-postgres.sh."""
+    if not (os.environ.get("TODO_PG_CTL") and os.environ.get("TODO_PG_DATA")):
+        pytest.skip("needs the throwaway PostgreSQL of scripts/with-postgres.sh (TODO_PG_CTL, TODO_PG_DATA)")
+    return shlex.split(os.environ["TODO_PG_CTL"]), os.environ["TODO_PG_DATA"]
+
+
+def test_pool_recovers_by_itself_after_the_database_restarts(
+    postgres_control: tuple[list[str], str], database_url: str, tmp_path: Path
+) -> None:
+    pg_ctl, data_dir = postgres_control
+    # Restart with the options the server was started with (port, socket directory...).
+    server_command = shlex.split(Path(data_dir, "postmaster.opts").read_text())
+    start = [
+        *pg_ctl,
+        "-D",
+        data_dir,
+        "-l",
+        str(Path(data_dir).parent / "server.log"),
+        "-w",
+        "-t",
+        "30",
+        "-o",
+        shlex.join(server_command[1:]),
+        "start",
+    ]
+    with running_server(backend_env(database_url), tmp_path / "server.log") as (_, base_url):
+        task = httpx.post(f"{base_url}/api/tasks", json={"title": "survives"}, headers=auth()).json()
+        assert httpx.get(f"{base_url}/ready").status_code == 200  # the pool now holds open connections
+
+        subprocess.run([*pg_ctl, "-D", data_dir, "-m", "fast", "-w", "stop"], check=True, capture_output=True)  # noqa: S603
+        try:
+            assert httpx.get(f"{base_url}/health").status_code == 200
+            assert httpx.get(f"{base_url}/ready").status_code == 503
+            down = httpx.get(f"{base_url}/api/tasks", headers=auth())
+            assert down.status_code == 503
+            assert down.headers["retry-after"] == "5"
+        finally:
+            subprocess.run(start, check=True, capture_output=True)  # noqa: S603
+
+        # No restart of the backend: the very next requests work again.
+        assert httpx.get(f"{base_url}/ready").status_code == 200
+        listed = httpx.get(f"{base_url}/api/tasks", headers=auth())
+        assert listed.status_code == 200
+        assert [t["id"] for t in listed.json()["items"]] == [task["id"]]
