@@ -12,8 +12,9 @@ router = APIRouter(tags=["operations"])
 logger = logging.getLogger(__name__)
 
 
+# async: nothing here blocks, so these skip the thread pool the database routes run in.
 @router.get("/health")
-def health() -> dict[str, str]:
+async def health() -> dict[str, str]:
     """Liveness: the process serves HTTP. Never touches the database, so a database outage restarts nothing."""
     return {"status": "ok"}
 
@@ -37,5 +38,5 @@ def ready(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics() -> Response:
+async def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
