@@ -41,8 +41,13 @@ if [ "${1:-}" = "--bin-dir" ]; then echo "$BIN_DIR"; exit 0; fi
 command -v go >/dev/null || die "go is missing: install Go >= 1.25 (https://go.dev/doc/install)"
 
 requested=("${@:-${ALL_COMPONENTS[@]}}")
+declare -A provider_version  # provider name -> the version of its @pulumi/<name> npm package
 for component in "${requested[@]}"; do
-  case " ${ALL_COMPONENTS[*]} " in *" $component "*) ;; *) die "unknown component '$component' (known: ${ALL_COMPONENTS[*]})" ;; esac
+  case "$component" in
+    cli | language-nodejs) ;;
+    kubernetes | docker | random) provider_version[$component]="$(npm_version "@pulumi/$component")" ;;
+    *) die "unknown component '$component' (known: ${ALL_COMPONENTS[*]})" ;;
+  esac
 done
 
 mkdir -p "$BIN_DIR"
@@ -98,7 +103,7 @@ install_binary() {
   echo "$3" >"$BIN_DIR/.$1.built-from"
 }
 
-size_mb() { du -m "$1" | cut -f1; }
+size_mib() { du -m "$1" | cut -f1; }
 
 # The CLI's module; its download record also names the release commit.
 PKG_MODULE="github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION"
@@ -150,10 +155,8 @@ build_language_nodejs() {
 
 # Providers live in provider/ of their repositories, one module per major version.
 build_provider() {
-  local name="$1" version major module record error
-  version="$(npm_version "@pulumi/$name")"
-  major="${version%%.*}"
-  module="github.com/pulumi/pulumi-$name/provider/v$major"
+  local name="$1" version="${provider_version[$1]}" module record error
+  module="github.com/pulumi/pulumi-$name/provider/v${version%%.*}"
   record="$(fetch_module "$module@v$version")"
   error="$(module_error "$record")"
   result[$name]="NOT BUILT: ${error:-fetched $module@v$version, but no verified build recipe exists yet}"
@@ -177,7 +180,7 @@ for component in "${requested[@]}"; do
   printf '  %-16s %s\n' "$component" "${result[$component]}"
 done
 for binary in "$BIN_DIR"/*; do
-  [ -x "$binary" ] && printf '  %-16s %s MiB\n' "$(basename "$binary")" "$(size_mb "$binary")"
+  [ -x "$binary" ] && printf '  %-16s %s MiB\n' "$(basename "$binary")" "$(size_mib "$binary")"
 done
 if [ "$missing" -gt 0 ]; then
   echo "$missing of ${#requested[@]} components are not built (docs/PULUMI_TOOLCHAIN.md says why)" >&2
