@@ -3,7 +3,7 @@ import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-import { ChatPanel } from "@/components/ChatPanel";
+import { ChatPanel, HISTORY_LIMIT } from "@/components/ChatPanel";
 
 import { createFakeApi, type FakeApi } from "./support/fake-api";
 
@@ -34,6 +34,16 @@ describe("ChatPanel", () => {
     api.message("assistant", "Hi! What needs doing?");
     await renderLoaded();
     expect(conversationText()).toBe("You: helloAssistant: Hi! What needs doing?");
+  });
+
+  it("shows the latest messages of a long conversation", async () => {
+    for (let index = 1; index <= HISTORY_LIMIT + 20; index++) api.message("user", `message ${index}`);
+    await renderLoaded();
+    const shown = screen.getByRole("log", { name: "Conversation" }).querySelectorAll(".message");
+    expect(shown).toHaveLength(HISTORY_LIMIT);
+    expect(shown[0]?.textContent).toBe("You: message 21");
+    expect(shown[HISTORY_LIMIT - 1]?.textContent).toBe(`You: message ${HISTORY_LIMIT + 20}`);
+    expect(api.calls.at(-1)).toBe(`GET /api/conversations/1/messages?limit=${HISTORY_LIMIT}&offset=20`);
   });
 
   it("starts a conversation, shows the reply and clears the box", async () => {

@@ -6,7 +6,8 @@ import { ApiError, apiRequest } from "@/lib/api-client";
 import type { AssistantMode, ChatMessage, ChatReply, Conversation, Page } from "@/lib/api-types";
 
 const MESSAGE_MAX_LENGTH = 4000;
-const HISTORY_LIMIT = 200;
+/** The backend's page-size limit for messages: the panel shows at most this many of the latest. */
+export const HISTORY_LIMIT = 100;
 
 const MODE_NOTICE: Record<Exclude<AssistantMode, "online">, string> = {
   offline: "The assistant is in offline mode (no language model configured): it understands simple task commands only.",
@@ -37,7 +38,13 @@ export function ChatPanel({ onTasksChanged }: Props) {
         const conversations = await apiRequest<Page<Conversation>>("/api/conversations?limit=1");
         const latest = conversations.items[0];
         if (!latest || cancelled) return;
-        const history = await apiRequest<Page<ChatMessage>>(`/api/conversations/${latest.id}/messages?limit=${HISTORY_LIMIT}`);
+        const messagesUrl = `/api/conversations/${latest.id}/messages?limit=${HISTORY_LIMIT}`;
+        // Messages come oldest first: for a long conversation, fetch its last page instead.
+        const first = await apiRequest<Page<ChatMessage>>(messagesUrl);
+        const history =
+          first.total > first.items.length
+            ? await apiRequest<Page<ChatMessage>>(`${messagesUrl}&offset=${first.total - HISTORY_LIMIT}`)
+            : first;
         if (cancelled) return;
         setConversationId(latest.id);
         setMessages(history.items);

@@ -68,7 +68,10 @@ export function createFakeApi() {
       return { status: 201, body: { id: 1, title: "Chat", created_at: "", updated_at: "" } };
     }
     if (path === "/api/conversations/1/messages" && method === "GET") {
-      return { status: 200, body: { items: messages, total: messages.length, limit: 200, offset: 0 } };
+      const limit = Number(url.searchParams.get("limit") ?? 100);
+      const offset = Number(url.searchParams.get("offset") ?? 0);
+      const page: Page<ChatMessage> = { items: messages.slice(offset, offset + limit), total: messages.length, limit, offset };
+      return { status: 200, body: page };
     }
     if (path === "/api/conversations/1/messages" && method === "POST") {
       const content = String(body.content);
