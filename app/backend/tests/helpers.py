@@ -35,8 +35,9 @@ def auth(user_id: str = "alice") -> dict[str, str]:
     return {"Authorization": f"Bearer {make_token(user_id)}"}
 
 
-def _admin_connect(server_url: str) -> psycopg.Connection[Any]:
-    url = make_url(server_url)
+def connect(database_url: str) -> psycopg.Connection[Any]:
+    """A plain autocommit psycopg connection to the database of `database_url`."""
+    url = make_url(database_url)
     return psycopg.connect(
         host=url.host, port=url.port, user=url.username, password=url.password, dbname=url.database, autocommit=True
     )
@@ -45,14 +46,14 @@ def _admin_connect(server_url: str) -> psycopg.Connection[Any]:
 def create_database(server_url: str, prefix: str) -> str:
     """A new empty database on the server of `server_url`; returns its URL."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with _admin_connect(server_url) as connection:
+    with connect(server_url) as connection:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 def drop_database(server_url: str, database_url: str) -> None:
     name = make_url(database_url).database or ""
-    with _admin_connect(server_url) as connection:
+    with connect(server_url) as connection:
         connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 

@@ -11,9 +11,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
 from app.core.config import Settings
-from app.prestart import alembic_config, migrate
+from app.prestart import MIGRATION_LOCK_KEY, alembic_config, migrate
 from tests.conftest import make_settings
-from tests.helpers import BACKEND_DIR, backend_env, create_database, drop_database, free_port
+from tests.helpers import BACKEND_DIR, backend_env, connect, create_database, drop_database, free_port
 
 TABLES = {"alembic_version", "task", "conversation", "message"}
 
@@ -63,21 +63,34 @@ def test_models_and_migrations_do_not_drift(database_url: str) -> None:
 
 
 def test_two_prestarts_at_once_migrate_exactly_once(empty_database: str) -> None:
-    processes = [
-        subprocess.Popen(  # fixed arguments
-            [sys.executable, "-m", "app.prestart"],
-            cwd=BACKEND_DIR,
-            env=backend_env(empty_database),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    outputs = [process.communicate(timeout=120)[0] for process in processes]
+    """Both wait on the migration lock; once it is free, one migrates and the other finds the schema at head."""
+    waiting_on_lock = (
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+    with connect(empty_database) as holder:
+        # Holding the lock lines both processes up at the same point, so their migrations would collide without it.
+        holder.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "app.prestart"],
+                cwd=BACKEND_DIR,
+                env=backend_env(empty_database),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        deadline = time.monotonic() + 60
+        while (waiting := holder.execute(waiting_on_lock).fetchone()) != (2,):
+            assert all(process.poll() is None for process in processes), "a prestart exited without taking the lock"
+            assert time.monotonic() < deadline, f"prestarts waiting on the migration lock: {waiting}"
+            time.sleep(0.1)
+        holder.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+        outputs = [process.communicate(timeout=120)[0] for process in processes]
 
     assert [process.returncode for process in processes] == [0, 0], outputs
-    # Exactly one of them ran the migration; the other waited for the lock and found the schema at head.
     assert sum("Running upgrade" in output for output in outputs) == 1, outputs
     settings = make_settings(empty_database)
     assert schema_state(settings) == (TABLES, head_revision(settings))
