@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared settings for the CI setup scripts and the test scripts. Source it; do not run it.
 # Everything downloaded or built lives outside the repository, keyed by version.
 export TODO_CACHE="${TODO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/todo-chatbot}"

@@ -2,7 +2,7 @@
 # The project's test command: runs every area's test script and prints one summary line.
 # Usage: scripts/test.sh [AREA...]   (default: all areas, in order)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 source .ci/lib.sh
 
 ALL_AREAS=(pulumi)
