@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 source .ci/lib.sh
 
-ALL_AREAS=(pulumi)
+ALL_AREAS=(lint pulumi pulumi-toolchain chart backend frontend containers)
 areas=("${@:-${ALL_AREAS[@]}}")
 passed=0 failed=0 failures=()
 for area in "${areas[@]}"; do
