@@ -15,6 +15,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 DURATION="${BENCH_DURATION:-20}"
 CONNECTIONS="${BENCH_CONNECTIONS:-32}"
 SEEDED_TASKS=200
+THREADS=$(( CONNECTIONS < 2 ? 1 : 2 ))
 
 if ! command -v wrk >/dev/null; then
   echo "wrk not found: run .ci/setup-backend.sh (or apt-get install wrk)" >&2
@@ -76,8 +77,8 @@ results=()
 bench() {  # NAME PATH: warm up, then measure; appends one markdown row to results
   local name="$1" url="http://127.0.0.1:$PORT$2" out="$workdir/$1.txt"
   step "wrk: $name ($DURATION s, $CONNECTIONS connections)"
-  wrk -t2 -c"$CONNECTIONS" -d3s -H "Authorization: Bearer $TOKEN" "$url" >/dev/null
-  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $TOKEN" "$url" | tee "$out"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -H "Authorization: Bearer $TOKEN" "$url" >/dev/null
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $TOKEN" "$url" | tee "$out"
   local rps p50 p99 requests non2xx socket_errors
   rps="$(awk '/^Requests\/sec/ {print $2}' "$out")"
   p50="$(awk '$1 == "50%" {print $2}' "$out")"
@@ -99,7 +100,7 @@ printf '%s\n' "${results[@]}"
 echo
 echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), $(uname -m)"
 echo "load average before the runs: $load_before (other work on the machine skews the figures)"
-echo "load: wrk -t2 -c$CONNECTIONS -d${DURATION}s on the same machine; server: one python -m app process"
+echo "load: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s on the same machine; server: one python -m app process"
 if [ "$failures" -gt 0 ]; then
   echo "FAILED: requests errored in $failures run(s)" >&2
   exit 1

@@ -106,6 +106,23 @@ def test_create_refuses_invalid_input_with_a_clear_message(
     assert client.get("/api/tasks", headers=auth()).json()["total"] == 0
 
 
+def test_invalid_input_is_not_echoed_back(client: TestClient) -> None:
+    # A lone UTF-16 surrogate cannot be encoded as UTF-8: echoing it back used to crash the error response.
+    response = client.post(
+        "/api/tasks", content=b'{"title": "a\\ud800b"}', headers={**auth(), "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [
+            {
+                "type": "string_unicode",
+                "loc": ["body", "title"],
+                "msg": "Input should be a valid string, unable to parse raw data as a unicode string",
+            }
+        ]
+    }
+
+
 @pytest.mark.parametrize("field", ["title", "completed"])
 def test_update_refuses_null_for_required_fields(client: TestClient, field: str) -> None:
     task = create(client, "keep me")
