@@ -88,7 +88,7 @@ describe("Todo Chatbot in a browser", () => {
         return;
       }
       stepNumber += 1;
-      const shot = path.join(artifactsDir, `${String(stepNumber).padStart(2, "0")}-${name.replace(/\W+/g, "-")}.png`);
+      const shot = path.join(artifactsDir, `${String(stepNumber).padStart(2, "0")}-${name.replace(/\W+/g, "-").replace(/-+$/, "")}.png`);
       try {
         await fn();
       } catch (error) {
