@@ -42,7 +42,8 @@ repo_base_images() {
 
 # minbase_tree: a debootstrap minbase root of $SUITE, cached as a tarball per day.
 minbase_tarball() {
-  local tarball="$CACHE/$SUITE-minbase-$(date -u +%Y%m%d).tar"
+  local tarball
+  tarball="$CACHE/$SUITE-minbase-$(date -u +%Y%m%d).tar"
   if [ ! -s "$tarball" ]; then
     step "debootstrap --variant=minbase $SUITE from $MIRROR (cached as $tarball)" >&2
     local root; root="$(mktemp -d /tmp/todo-minbase.XXXXXX)"

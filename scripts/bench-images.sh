@@ -34,7 +34,7 @@ cleanup() {
 trap cleanup EXIT
 
 secret_args=()
-[ -s /etc/ssl/certs/ca-certificates.crt ] && secret_args=(--secret id=ca,src=/etc/ssl/certs/ca-certificates.crt)
+[ -s /etc/ssl/certs/ca-certificates.crt ] && secret_args=(--secret "id=ca,src=/etc/ssl/certs/ca-certificates.crt")
 # build NAME: build app/NAME from its copy in $workdir; prints the seconds it took.
 build() {
   local start=$SECONDS
@@ -76,17 +76,22 @@ until "$DOCKER" exec "$id-db" pg_isready -q -h 127.0.0.1 -U todo -d todo; do sle
 "$DOCKER" run --rm --network "$network" -e DATABASE_URL="$database_url" -e BETTER_AUTH_SECRET="$auth_secret" \
   "todo-chatbot-backend:$id" -m app.prestart >/dev/null 2>&1
 
-# As docker-compose.yml runs them: read-only, with their writable paths on tmpfs.
-backend_args=(--read-only --tmpfs /tmp)
-frontend_args=(--read-only --tmpfs /tmp --tmpfs /app/.next/cache:uid=65532,gid=65532)
 app_env=(-e DATABASE_URL="$database_url" -e BETTER_AUTH_SECRET="$auth_secret"
   -e BACKEND_URL="http://$id-backend:8000" -e BETTER_AUTH_URL=http://localhost:3000)
+# run_app NAME: start the app container as docker-compose.yml does: read-only, with its
+# writable paths on tmpfs.
+run_app() {
+  local writable=(--tmpfs /tmp)
+  [ "$1" = frontend ] && writable+=(--tmpfs "/app/.next/cache:uid=65532,gid=65532")
+  "$DOCKER" run -d --name "$id-$1" --network "$network" --read-only "${writable[@]}" "${app_env[@]}" \
+    "todo-chatbot-$1:$id" >/dev/null
+}
 # start_to_healthy NAME: milliseconds from `docker run -d` to healthy.
 start_to_healthy() {
-  local start status args_name="${1}_args[@]"
+  local start status
   "$DOCKER" rm -f "$id-$1" >/dev/null 2>&1 || true
   start=$(date +%s%N)
-  "$DOCKER" run -d --name "$id-$1" --network "$network" "${!args_name}" "${app_env[@]}" "todo-chatbot-$1:$id" >/dev/null
+  run_app "$1"
   for _ in $(seq 600); do
     status="$("$DOCKER" inspect -f '{{.State.Health.Status}}' "$id-$1")"
     if [ "$status" = healthy ]; then echo $(( ($(date +%s%N) - start) / 1000000 )); return 0; fi
@@ -97,14 +102,14 @@ start_to_healthy() {
 }
 # summary NAME: "median X ms, max Y ms" of RUNS measurements.
 summary() {
-  local samples=() i
-  for i in $(seq "$RUNS"); do samples+=("$(start_to_healthy "$1")"); done
+  local samples=()
+  for _ in $(seq "$RUNS"); do samples+=("$(start_to_healthy "$1")"); done
   printf '%s\n' "${samples[@]}" | sort -n | awk '{v[NR]=$1} END {printf "median %d ms, max %d ms (runs: %d)\n", v[int((NR+1)/2)], v[NR], NR}'
 }
 backend_health="$(summary backend)"
 echo "backend: $backend_health"
 "$DOCKER" rm -f "$id-backend" >/dev/null
-"$DOCKER" run -d --name "$id-backend" --network "$network" "${backend_args[@]}" "${app_env[@]}" "todo-chatbot-backend:$id" >/dev/null
+run_app backend
 frontend_health="$(summary frontend)"
 echo "frontend: $frontend_health"
 

@@ -73,7 +73,7 @@ build_image() {
   printf 'BETTER_AUTH_SECRET=%s\nDATABASE_URL=postgresql://u:%s@db/x\n' "$canary" "$canary" >"$context/.env"
   printf 'OPENROUTER_API_KEY=%s\n' "$canary" >"$context/.env.production.local"
   local secret_args=()
-  [ -s /etc/ssl/certs/ca-certificates.crt ] && secret_args=(--secret id=ca,src=/etc/ssl/certs/ca-certificates.crt)
+  [ -s /etc/ssl/certs/ca-certificates.crt ] && secret_args=(--secret "id=ca,src=/etc/ssl/certs/ca-certificates.crt")
   step "building $image from app/$name/Dockerfile"
   "$DOCKER" build --progress=plain "${secret_args[@]}" \
     --build-arg REVISION="$(git rev-parse HEAD)" -t "$image" "$context" >"$workdir/build-$name.log" 2>&1 \
