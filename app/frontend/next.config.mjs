@@ -10,17 +10,11 @@ const nextConfig = {
   output: "standalone",
   outputFileTracingRoot: projectRoot,
   turbopack: { root: projectRoot },
-  // No remote images and no image optimizer: keeps sharp (and its ~19 MB libvips) out of the image.
+  // No image optimizer: the app serves no raster images. Next.js still traces sharp (and its
+  // ~19 MB libvips) into the standalone output; the exclude drops it (43 MB → 24 MB measured).
   images: { unoptimized: true },
-  // Packages the server never loads at run time but the tracer would otherwise copy.
   outputFileTracingExcludes: {
-    "*": [
-      "node_modules/@img/**",
-      "node_modules/sharp/**",
-      "node_modules/typescript/**",
-      "node_modules/@esbuild/**",
-      "node_modules/@swc/core*/**",
-    ],
+    "*": ["node_modules/@img/**", "node_modules/sharp/**"],
   },
   poweredByHeader: false,
 };
