@@ -4,8 +4,10 @@ Every function that changes data commits, so no pooled connection is held
 between calls (the chat waits on the model provider between them).
 """
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, func
+from sqlmodel import Session, SQLModel, col, select
 
 from app.models import (
     Conversation,
@@ -22,6 +24,28 @@ from app.models import (
 NEW_CONVERSATION_TITLE = "New conversation"
 DERIVED_TITLE_LENGTH = 60
 
+RowT = TypeVar("RowT", bound=SQLModel)
+
+
+def _page(
+    session: Session,
+    model: type[RowT],
+    condition: ColumnElement[bool],
+    order_by: list[Any],
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[list[RowT], int]:
+    """One page of rows and the total that match, in one round trip (the window count runs before LIMIT)."""
+    query = select(model, func.count().over()).where(condition).order_by(*order_by).limit(limit).offset(offset)
+    rows = session.exec(query).all()
+    if rows:
+        return [row[0] for row in rows], rows[0][1]
+    if offset == 0:
+        return [], 0
+    # Past the last page: no row carries the total, so count separately.
+    return [], session.exec(select(func.count()).select_from(model).where(condition)).one()
+
 
 def create_task(session: Session, user_id: str, data: TaskCreate) -> Task:
     task = Task(user_id=user_id, title=data.title, description=data.description)
@@ -36,9 +60,7 @@ def list_tasks(session: Session, user_id: str, status: TaskStatus, limit: int, o
     condition = col(Task.user_id) == user_id
     if status is not TaskStatus.ALL:
         condition &= col(Task.completed) == (status is TaskStatus.COMPLETED)
-    total = session.exec(select(func.count()).select_from(Task).where(condition)).one()
-    page = session.exec(select(Task).where(condition).order_by(col(Task.id).desc()).limit(limit).offset(offset))
-    return list(page), total
+    return _page(session, Task, condition, [col(Task.id).desc()], limit=limit, offset=offset)
 
 
 def get_task(session: Session, user_id: str, task_id: int) -> Task | None:
@@ -72,15 +94,8 @@ def create_conversation(session: Session, user_id: str, data: ConversationCreate
 def list_conversations(session: Session, user_id: str, limit: int, offset: int) -> tuple[list[Conversation], int]:
     """Most recently active first."""
     condition = col(Conversation.user_id) == user_id
-    total = session.exec(select(func.count()).select_from(Conversation).where(condition)).one()
-    page = session.exec(
-        select(Conversation)
-        .where(condition)
-        .order_by(col(Conversation.updated_at).desc(), col(Conversation.id).desc())
-        .limit(limit)
-        .offset(offset)
-    )
-    return list(page), total
+    order_by = [col(Conversation.updated_at).desc(), col(Conversation.id).desc()]
+    return _page(session, Conversation, condition, order_by, limit=limit, offset=offset)
 
 
 def get_conversation(session: Session, user_id: str, conversation_id: int) -> Conversation | None:
@@ -92,9 +107,7 @@ def get_conversation(session: Session, user_id: str, conversation_id: int) -> Co
 def list_messages(session: Session, conversation: Conversation, limit: int, offset: int) -> tuple[list[Message], int]:
     """Oldest first, the order a conversation is read in."""
     condition = col(Message.conversation_id) == conversation.id
-    total = session.exec(select(func.count()).select_from(Message).where(condition)).one()
-    page = session.exec(select(Message).where(condition).order_by(col(Message.id)).limit(limit).offset(offset))
-    return list(page), total
+    return _page(session, Message, condition, [col(Message.id)], limit=limit, offset=offset)
 
 
 def recent_messages(session: Session, conversation: Conversation, count: int) -> list[Message]:

@@ -14,18 +14,22 @@ from app.core.security import InvalidTokenError, user_id_from_token
 # auto_error=False: a missing header gets the same clear 401 as a bad token, not FastAPI's generic one.
 _bearer = HTTPBearer(auto_error=False, description="HS256 JWT minted by the frontend's server side")
 
+# Dependencies that neither block nor wait are `async def`: FastAPI then runs them on the event
+# loop instead of sending each through the thread pool.
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
 def get_session(request: Request) -> Iterator[Session]:
+    # Sync on purpose: closing the session returns its connection to the pool, a database round trip.
     with Session(request.app.state.engine) as session:
         yield session
 
 
-def get_assistant(request: Request) -> Assistant:
+async def get_assistant(request: Request) -> Assistant:
     assistant: Assistant = request.app.state.assistant
     return assistant
 
@@ -43,7 +47,7 @@ def _unauthorized(detail: str) -> HTTPException:
     )
 
 
-def get_current_user_id(
+async def get_current_user_id(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:

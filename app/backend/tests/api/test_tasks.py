@@ -32,6 +32,8 @@ def test_list_is_newest_first_and_paginates_without_overlap(client: TestClient) 
     assert [page["total"] for page in pages] == [7, 7, 7]
     assert [task["id"] for page in pages for task in page["items"]] == list(reversed(ids))
     assert (first["limit"], second["offset"]) == (3, 3)
+    beyond = client.get("/api/tasks?limit=3&offset=50", headers=auth()).json()
+    assert (beyond["items"], beyond["total"]) == ([], 7)
 
 
 def test_list_filters_by_status(client: TestClient) -> None:
