@@ -75,26 +75,32 @@ module_error() { jq -r '.Error // empty' <<<"$1" | tr '\n\t' '  '; }
 # is_current BINARY KEY: BINARY is in bin and was built from KEY (module@version).
 is_current() { [ -x "$BIN_DIR/$1" ] && [ "$(cat "$BIN_DIR/.$1.built-from" 2>/dev/null)" = "$2" ]; }
 
-# go_build_with_progress NAME PACKAGE OUTPUT [GO FLAGS...]: `go build` in the current directory,
-# printing how many of the packages it needs are compiled every 30 s (a cold build takes minutes).
-go_build_with_progress() {
-  local name="$1" package="$2" output="$3"; shift 3
-  local deps total log="$WORK_DIR/$name.build.log" pid status=0 waited=0
-  echo "  $name: downloading the modules it needs"
-  if ! deps="$(go list -deps "$package" 2>"$log")"; then tail -40 "$log" >&2; return 1; fi
-  total="$(wc -l <<<"$deps")"
-  go build "${GO_BUILD_FLAGS[@]}" -v -o "$output" "$@" "$package" 2>>"$log" &
-  pid=$!
+# wait_with_progress PID REPORT: wait for PID, printing the output of the command REPORT every
+# 30 s (cold downloads and builds take minutes); returns PID's exit status.
+wait_with_progress() {
+  local pid="$1" report="$2" waited=0 status=0
   while kill -0 "$pid" 2>/dev/null; do
     sleep 1
     waited=$((waited + 1))
-    if [ $((waited % 30)) -eq 0 ]; then
-      echo "  $name: $(grep -cv '^go: ' "$log") packages compiled of the $total it needs (cached ones are not recompiled)"
-    fi
+    [ $((waited % 30)) -ne 0 ] || echo "  $($report) [$waited s]"
   done
   wait "$pid" || status=$?
-  [ "$status" -eq 0 ] || tail -40 "$log" >&2
   return "$status"
+}
+
+# go_build_with_progress NAME PACKAGE OUTPUT [GO FLAGS...]: `go build` in the current directory,
+# after downloading the modules PACKAGE needs, with progress lines for both.
+go_build_with_progress() {
+  local name="$1" package="$2" output="$3"; shift 3
+  local deps="$WORK_DIR/$name.deps" log="$WORK_DIR/$name.log" total
+  downloaded() { echo "$name: $(grep -c '^go: downloading' "$log") modules downloaded"; }
+  compiled() { echo "$name: $(grep -cv '^go: ' "$log") of the $total packages it needs compiled (cached ones are not)"; }
+
+  go list -deps "$package" >"$deps" 2>"$log" &
+  wait_with_progress $! downloaded || { tail -40 "$log" >&2; return 1; }
+  total="$(wc -l <"$deps")"
+  go build "${GO_BUILD_FLAGS[@]}" -v -o "$output" "$@" "$package" 2>>"$log" &
+  wait_with_progress $! compiled || { tail -40 "$log" >&2; return 1; }
 }
 
 # install_binary NAME BUILT_FILE KEY: move a freshly built binary into bin and record its key.
