@@ -64,13 +64,16 @@ claims = {"sub": "bench-user", "iss": "todo-chatbot-frontend", "aud": "todo-chat
 print(jwt.encode(claims, os.environ["BETTER_AUTH_SECRET"], algorithm="HS256"))')"
 
 step "starting python -m app on 127.0.0.1:$PORT"
-"${python[@]}" -m app >"$workdir/server.log" 2>&1 &
+started_at=$EPOCHREALTIME
+.venv/bin/python -m app >"$workdir/server.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 100); do
+for _ in $(seq 300); do
   curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break
-  sleep 0.1
+  sleep 0.02
 done
 curl -sf "http://127.0.0.1:$PORT/health" >/dev/null || { cat "$workdir/server.log" >&2; exit 1; }
+startup_seconds="$(awk -v end="$EPOCHREALTIME" -v start="$started_at" 'BEGIN {printf "%.2f", end - start}')"
+echo "healthy ${startup_seconds} s after start"
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 failures=0
@@ -94,12 +97,15 @@ bench() {  # NAME PATH: warm up, then measure; appends one markdown row to resul
 bench health /health
 bench tasks "/api/tasks?limit=50"
 
+rss_mib="$(awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$server_pid/status")"
+
 step "results (paste into docs/BENCHMARKS.md)"
 echo "| endpoint | requests | requests/s | p50 | p99 | errors |"
 echo "| --- | --- | --- | --- | --- | --- |"
 printf '%s\n' "${results[@]}"
 echo
 echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), $(uname -m)"
+echo "start to healthy (python -m app, offline mode): ${startup_seconds} s; server RSS after the runs: ${rss_mib} MiB"
 echo "load average before the runs: $load_before (other work on the machine skews the figures)"
 echo "load: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s on the same machine; server: one python -m app process"
 if [ "$failures" -gt 0 ]; then
