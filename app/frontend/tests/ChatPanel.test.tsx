@@ -102,6 +102,18 @@ describe("ChatPanel", () => {
     expect(within(screen.getByRole("log", { name: "Conversation" })).queryByText("add call mom")).toBeNull();
   });
 
+  it("shows the backend's validation message for the message text", async () => {
+    api.failWith((method, path) =>
+      method === "POST" && path.endsWith("/messages")
+        ? { status: 422, body: { detail: [{ loc: ["body", "content"], msg: "String should have at most 4000 characters" }] } }
+        : undefined,
+    );
+    const user = userEvent.setup();
+    await renderLoaded();
+    await user.type(screen.getByLabelText("Message the assistant"), "too long{Enter}");
+    expect((await screen.findByRole("alert")).textContent?.trim()).toBe("String should have at most 4000 characters");
+  });
+
   it("says when the server cannot be reached at all", async () => {
     api.failWith(() => "network");
     render(<ChatPanel onTasksChanged={vi.fn()} />);

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 
 import { ApiError, apiRequest } from "@/lib/api-client";
 import type { AssistantMode, ChatMessage, ChatReply, Conversation, Page } from "@/lib/api-types";
 
+// The backend's limit (app/backend/app/models.py).
 const MESSAGE_MAX_LENGTH = 4000;
 /** The backend's page-size limit for messages: the panel shows at most this many of the latest. */
 export const HISTORY_LIMIT = 100;
@@ -142,7 +143,7 @@ export function ChatPanel({ onTasksChanged }: Props) {
       </div>
       {error && (
         <p role="alert" className="error">
-          {error.message} {error.isUnauthorized && <a href="/sign-in">Sign in</a>}
+          {error.fieldErrors.content ?? error.message} {error.isUnauthorized && <a href="/sign-in">Sign in</a>}
         </p>
       )}
       <form className="stack" onSubmit={send} aria-label="Send a message">

@@ -6,6 +6,7 @@ import { ApiError, apiRequest } from "@/lib/api-client";
 import type { Page, Task, TaskFilter } from "@/lib/api-types";
 
 export const TASK_PAGE_SIZE = 50;
+// The backend's limits (app/backend/app/models.py), so the browser stops typing where it would refuse.
 const TITLE_MAX_LENGTH = 200;
 const DESCRIPTION_MAX_LENGTH = 2000;
 const FILTERS: { value: TaskFilter; label: string }[] = [

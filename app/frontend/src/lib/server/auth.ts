@@ -1,12 +1,13 @@
 import { betterAuth, type BetterAuthOptions } from "better-auth";
 import type { Pool } from "pg";
 
+import { MIN_PASSWORD_LENGTH } from "../auth-rules";
+
 import { readServerConfig, type ServerConfig } from "./config";
 import { getPool } from "./db";
 
 /** A session lasts 7 days from sign-in; it is not extended by use, so its end is predictable. */
 export const SESSION_EXPIRES_IN_SECONDS = 60 * 60 * 24 * 7;
-export const MIN_PASSWORD_LENGTH = 8;
 
 /** Better Auth's options; the migration step reads the same options to derive the schema. */
 export function authOptions(config: ServerConfig, pool: Pool) {

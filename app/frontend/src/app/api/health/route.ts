@@ -1,6 +1,4 @@
 // Liveness: answers as long as the process serves HTTP; touches neither the backend nor the database.
-export const dynamic = "force-dynamic";
-
 export function GET() {
   return Response.json({ status: "ok" }, { headers: { "cache-control": "no-store" } });
 }

@@ -1,8 +1,6 @@
 import { readServerConfig } from "@/lib/server/config";
 
 // Readiness: this frontend is only useful when the backend answers its liveness probe.
-export const dynamic = "force-dynamic";
-
 const READY_CHECK_TIMEOUT_MS = 2_000;
 
 export async function GET() {
