@@ -2,6 +2,7 @@
 
 import json
 import logging
+import time
 from collections.abc import Sequence
 from datetime import date
 
@@ -42,13 +43,18 @@ def tool_definitions() -> list[ChatCompletionFunctionToolParam]:
     ]
 
 
+class ReplyTimeoutError(Exception):
+    """The reply's time budget ran out between model calls."""
+
+
 class ModelAssistant:
     def __init__(self, settings: Settings) -> None:
         self._model = settings.openrouter_model
+        self._reply_budget_seconds = settings.openrouter_timeout_seconds
+        self._attempts_per_call = settings.openrouter_max_retries + 1
         self._client = openai.OpenAI(
             api_key=settings.openrouter_api_key.get_secret_value(),
             base_url=str(settings.openrouter_base_url),
-            timeout=settings.openrouter_timeout_seconds,
             max_retries=settings.openrouter_max_retries,
             default_headers={"X-Title": "Todo Chatbot"},
         )
@@ -67,11 +73,17 @@ class ModelAssistant:
             else:
                 messages.append({"role": "assistant", "content": message.content})
         tasks_changed = False
+        # One budget for the whole reply (every round, every retry), so the caller gets an answer in bounded time.
+        deadline = time.monotonic() + self._reply_budget_seconds
         try:
             for _ in range(MAX_TOOL_ROUNDS):
                 # End the read transaction: no pooled connection is held while the model thinks.
                 session.commit()
-                completion = self._client.chat.completions.create(
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ReplyTimeoutError
+                client = self._client.with_options(timeout=remaining / self._attempts_per_call)
+                completion = client.chat.completions.create(
                     model=self._model,
                     messages=messages,
                     tools=self._tools,
@@ -112,7 +124,7 @@ class ModelAssistant:
                     )
             content = "I stopped because the request needed too many steps. Please ask for one thing at a time."
             return AssistantAnswer(content, tasks_changed, "online")
-        except (openai.OpenAIError, ValueError) as error:
+        except (openai.OpenAIError, ReplyTimeoutError, ValueError) as error:
             logger.warning(
                 "model provider failed",
                 extra={"error_type": type(error).__name__, "error": str(error)},
@@ -129,7 +141,7 @@ class ModelAssistant:
 def _explain(error: Exception) -> str:
     """What the user is told when the model provider fails; never a stack trace or a secret."""
     match error:
-        case openai.APITimeoutError():
+        case openai.APITimeoutError() | ReplyTimeoutError():
             return "The AI model did not answer in time. Please try again in a moment."
         case openai.APIConnectionError():
             return "I could not reach the AI model provider. Please try again in a moment."

@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     )
     openrouter_base_url: HttpUrl = HttpUrl("https://openrouter.ai/api/v1")
     openrouter_model: str = Field(default="openai/gpt-4o-mini", min_length=1)
-    openrouter_timeout_seconds: float = Field(default=30.0, gt=0)
+    # The whole assistant reply (all model calls and retries) must fit in this budget; it stays
+    # below the frontend's 60 s wait for a chat answer.
+    openrouter_timeout_seconds: float = Field(default=45.0, gt=0)
     openrouter_max_retries: int = Field(default=2, ge=0, le=10)
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"

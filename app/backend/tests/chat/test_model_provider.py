@@ -149,3 +149,30 @@ def test_unreachable_provider_gives_a_clear_reply(make_client: ClientFactory) ->
     reply = chat(client, "list my tasks")
     assert reply["mode"] == "unavailable"
     assert "could not reach the AI model provider" in reply["reply"]["content"]
+
+
+def test_one_time_budget_covers_every_round_of_a_reply(online_client: TestClient, fake_openai: FakeOpenAI) -> None:
+    # Each answer alone fits the 1 s budget of the test settings; together they do not.
+    fake_openai.script(
+        ScriptedReply(completion(tool_calls=[tool_call("call_1", "add_task", {"title": "a"})]), delay_seconds=0.6),
+        ScriptedReply(completion("too late"), delay_seconds=0.6),
+    )
+    reply = chat(online_client, "add a")
+
+    assert reply["mode"] == "unavailable"
+    assert "did not answer in time" in reply["reply"]["content"]
+    assert reply["tasks_changed"] is True
+
+
+def test_failed_calls_are_retried(make_client: ClientFactory, fake_openai: FakeOpenAI) -> None:
+    client = make_client(
+        openrouter_api_key="test-provider-key",
+        openrouter_base_url=fake_openai.base_url,
+        openrouter_timeout_seconds=10.0,
+        openrouter_max_retries=1,
+    )
+    fake_openai.script(ScriptedReply({"error": {"message": "flaky"}}, status=502), ScriptedReply(completion("Hi!")))
+    reply = chat(client, "hello")
+
+    assert (reply["mode"], reply["reply"]["content"]) == ("online", "Hi!")
+    assert len(fake_openai.received) == 2
