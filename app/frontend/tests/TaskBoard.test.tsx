@@ -42,6 +42,8 @@ describe("TaskBoard", () => {
     render(<TaskBoard />);
     expect(await findTaskTitles()).toEqual(["Newer", "Older"]);
     expect(screen.getByText("Showing 2 of 2")).toBeTruthy();
+    // Shown so that the assistant's commands ("complete task 2") can name a task.
+    expect(screen.getByText("#2")).toBeTruthy();
     expect(api.calls).toEqual(["GET /api/tasks?status=all&limit=50&offset=0"]);
   });
 

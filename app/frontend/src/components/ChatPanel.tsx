@@ -2,8 +2,10 @@
 
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 
-import { ApiError, apiRequest } from "@/lib/api-client";
+import { type ApiError, apiRequest, asApiError } from "@/lib/api-client";
 import type { AssistantMode, ChatMessage, ChatReply, Conversation, Page } from "@/lib/api-types";
+
+import { ErrorMessage } from "./ErrorMessage";
 
 // The backend's limit (app/backend/app/models.py).
 const MESSAGE_MAX_LENGTH = 4000;
@@ -50,7 +52,7 @@ export function ChatPanel({ onTasksChanged }: Props) {
         setConversationId(latest.id);
         setMessages(history.items);
       } catch (caught) {
-        if (!cancelled) setError(caught instanceof ApiError ? caught : new ApiError(0, (caught as Error).message));
+        if (!cancelled) setError(asApiError(caught));
       } finally {
         if (!cancelled) setLoadingHistory(false);
       }
@@ -84,7 +86,7 @@ export function ChatPanel({ onTasksChanged }: Props) {
       if (answer.tasks_changed) onTasksChanged();
     } catch (caught) {
       // The draft stays in the box, so nothing the user typed is lost.
-      setError(caught instanceof ApiError ? caught : new ApiError(0, (caught as Error).message));
+      setError(asApiError(caught));
     } finally {
       setPendingText(null);
       setSending(false);
@@ -141,11 +143,7 @@ export function ChatPanel({ onTasksChanged }: Props) {
         )}
         <div ref={logEnd} />
       </div>
-      {error && (
-        <p role="alert" className="error">
-          {error.fieldErrors.content ?? error.message} {error.isUnauthorized && <a href="/sign-in">Sign in</a>}
-        </p>
-      )}
+      {error && <ErrorMessage error={error} text={error.fieldErrors.content ?? error.message} />}
       <form className="stack" onSubmit={send} aria-label="Send a message">
         <label htmlFor="chat-message">Message the assistant</label>
         <textarea

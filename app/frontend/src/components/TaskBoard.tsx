@@ -2,8 +2,10 @@
 
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 
-import { ApiError, apiRequest } from "@/lib/api-client";
+import { type ApiError, apiRequest, asApiError } from "@/lib/api-client";
 import type { Page, Task, TaskFilter } from "@/lib/api-types";
+
+import { ErrorMessage } from "./ErrorMessage";
 
 export const TASK_PAGE_SIZE = 50;
 // The backend's limits (app/backend/app/models.py), so the browser stops typing where it would refuse.
@@ -14,6 +16,7 @@ const FILTERS: { value: TaskFilter; label: string }[] = [
   { value: "pending", label: "Pending" },
   { value: "completed", label: "Completed" },
 ];
+
 function tasksUrl(status: TaskFilter, offset: number): string {
   return `/api/tasks?status=${status}&limit=${TASK_PAGE_SIZE}&offset=${offset}`;
 }
@@ -24,24 +27,12 @@ const EMPTY_TEXT: Record<TaskFilter, string> = {
   completed: "No completed tasks yet.",
 };
 
-function ErrorMessage({ error }: { error: ApiError }) {
-  return (
-    <p role="alert" className="error">
-      {error.message} {error.isUnauthorized && <a href="/sign-in">Sign in</a>}
-    </p>
-  );
-}
-
 function FieldError({ id, message }: { id: string; message: string | undefined }) {
   return message ? (
     <p id={id} className="field-error">
       {message}
     </p>
   ) : null;
-}
-
-function toApiError(error: unknown): ApiError {
-  return error instanceof ApiError ? error : new ApiError(0, (error as Error).message);
 }
 
 interface TaskItemProps {
@@ -72,7 +63,7 @@ function TaskItem({ task, onChanged, onDeleted }: TaskItemProps) {
       onChanged(await apiRequest<Task>(`/api/tasks/${task.id}`, { method: "PATCH", body: changes }));
       return true;
     } catch (caught) {
-      setError(toApiError(caught));
+      setError(asApiError(caught));
       return false;
     } finally {
       setBusy(false);
@@ -86,7 +77,7 @@ function TaskItem({ task, onChanged, onDeleted }: TaskItemProps) {
       await apiRequest<void>(`/api/tasks/${task.id}`, { method: "DELETE" });
       onDeleted(task.id);
     } catch (caught) {
-      setError(toApiError(caught));
+      setError(asApiError(caught));
       setBusy(false);
     }
   }
@@ -161,7 +152,9 @@ function TaskItem({ task, onChanged, onDeleted }: TaskItemProps) {
           <div className="task-text">
             <label htmlFor={`task-${task.id}-completed`} className="task-title">
               {task.title}
-            </label>
+            </label>{" "}
+            {/* The number the assistant's commands use ("complete task 3"). */}
+            <span className="task-id">#{task.id}</span>
             {task.description && <p className="task-description">{task.description}</p>}
           </div>
           <div className="row">
@@ -208,7 +201,7 @@ export function TaskBoard({ refreshKey = 0 }: TaskBoardProps) {
       },
       (caught: unknown) => {
         if (!current) return;
-        setLoadError(toApiError(caught));
+        setLoadError(asApiError(caught));
         setLoading(false);
       },
     );
@@ -234,7 +227,7 @@ export function TaskBoard({ refreshKey = 0 }: TaskBoardProps) {
       setTasks((current) => [...current, ...page.items]);
       setTotal(page.total);
     } catch (caught) {
-      setLoadError(toApiError(caught));
+      setLoadError(asApiError(caught));
     } finally {
       setLoadingMore(false);
     }
@@ -255,7 +248,7 @@ export function TaskBoard({ refreshKey = 0 }: TaskBoardProps) {
       formElement.reset();
       reload();
     } catch (caught) {
-      setAddError(toApiError(caught));
+      setAddError(asApiError(caught));
     } finally {
       setAdding(false);
     }

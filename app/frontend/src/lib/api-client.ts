@@ -18,6 +18,11 @@ export class ApiError extends Error {
   }
 }
 
+/** Any error caught around apiRequest, as an ApiError. */
+export function asApiError(error: unknown): ApiError {
+  return error instanceof ApiError ? error : new ApiError(0, (error as Error).message);
+}
+
 interface ValidationIssue {
   loc?: unknown[];
   msg?: string;
