@@ -155,6 +155,10 @@ class MessagePublic(SQLModel):
     created_at: datetime
 
 
+class ErrorMessage(SQLModel):
+    detail: str
+
+
 class ChatReply(SQLModel):
     user_message: MessagePublic
     reply: MessagePublic

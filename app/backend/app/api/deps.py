@@ -1,7 +1,7 @@
 """Dependencies shared by the routes: the database session, the settings and the calling user."""
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -10,6 +10,7 @@ from sqlmodel import Session
 from app.chat.assistant import Assistant
 from app.core.config import Settings
 from app.core.security import InvalidTokenError, user_id_from_token
+from app.models import ErrorMessage
 
 # auto_error=False: a missing header gets the same clear 401 as a bad token, not FastAPI's generic one.
 _bearer = HTTPBearer(auto_error=False, description="HS256 JWT minted by the frontend's server side")
@@ -60,3 +61,13 @@ async def get_current_user_id(
 
 
 CurrentUserId = Annotated[str, Depends(get_current_user_id)]
+
+# Documented in the OpenAPI schema of every /api route (the handlers in app/main.py produce the 503).
+API_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorMessage, "description": "The request body cannot be read (not UTF-8 JSON text)"},
+    401: {"model": ErrorMessage, "description": "Missing, expired or otherwise invalid bearer token"},
+    503: {"model": ErrorMessage, "description": "The database is unreachable; retry after `Retry-After` seconds"},
+}
+NOT_FOUND_RESPONSE: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorMessage, "description": "No such id among the caller's own"}
+}

@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from app import crud
-from app.api.deps import AssistantDep, CurrentUserId, SessionDep
+from app.api.deps import API_ERROR_RESPONSES, NOT_FOUND_RESPONSE, AssistantDep, CurrentUserId, SessionDep
 from app.models import (
     ChatReply,
     Conversation,
@@ -15,7 +15,7 @@ from app.models import (
     Page,
 )
 
-router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+router = APIRouter(prefix="/api/conversations", tags=["conversations"], responses=API_ERROR_RESPONSES)
 
 ConversationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Limit = Annotated[int, Query(ge=1, le=100)]
@@ -47,7 +47,7 @@ def create_conversation(
     return crud.create_conversation(session, user_id, data or ConversationCreate())
 
 
-@router.get("/{conversation_id}/messages", response_model=Page[MessagePublic])
+@router.get("/{conversation_id}/messages", response_model=Page[MessagePublic], responses=NOT_FOUND_RESPONSE)
 def list_messages(
     session: SessionDep,
     user_id: CurrentUserId,
@@ -65,6 +65,7 @@ def list_messages(
     "/{conversation_id}/messages",
     response_model=ChatReply,
     status_code=status.HTTP_201_CREATED,
+    responses=NOT_FOUND_RESPONSE,
 )
 def send_message(
     session: SessionDep,

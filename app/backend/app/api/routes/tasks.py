@@ -3,10 +3,10 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from app import crud
-from app.api.deps import CurrentUserId, SessionDep
+from app.api.deps import API_ERROR_RESPONSES, NOT_FOUND_RESPONSE, CurrentUserId, SessionDep
 from app.models import Page, Task, TaskCreate, TaskPublic, TaskStatus, TaskUpdate
 
-router = APIRouter(prefix="/api/tasks", tags=["tasks"])
+router = APIRouter(prefix="/api/tasks", tags=["tasks"], responses=API_ERROR_RESPONSES)
 
 # Ids are PostgreSQL `integer`s: anything larger cannot exist, and must not reach the database.
 TaskId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -42,16 +42,16 @@ def create_task(session: SessionDep, user_id: CurrentUserId, data: TaskCreate) -
     return crud.create_task(session, user_id, data)
 
 
-@router.get("/{task_id}", response_model=TaskPublic)
+@router.get("/{task_id}", response_model=TaskPublic, responses=NOT_FOUND_RESPONSE)
 def get_task(session: SessionDep, user_id: CurrentUserId, task_id: TaskId) -> Task:
     return _task_or_404(session, user_id, task_id)
 
 
-@router.patch("/{task_id}", response_model=TaskPublic)
+@router.patch("/{task_id}", response_model=TaskPublic, responses=NOT_FOUND_RESPONSE)
 def update_task(session: SessionDep, user_id: CurrentUserId, task_id: TaskId, changes: TaskUpdate) -> Task:
     return crud.update_task(session, _task_or_404(session, user_id, task_id), changes)
 
 
-@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND_RESPONSE)
 def delete_task(session: SessionDep, user_id: CurrentUserId, task_id: TaskId) -> None:
     crud.delete_task(session, _task_or_404(session, user_id, task_id))
