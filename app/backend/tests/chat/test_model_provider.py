@@ -151,13 +151,19 @@ def test_unreachable_provider_gives_a_clear_reply(make_client: ClientFactory) ->
     assert "could not reach the AI model provider" in reply["reply"]["content"]
 
 
-def test_one_time_budget_covers_every_round_of_a_reply(online_client: TestClient, fake_openai: FakeOpenAI) -> None:
-    # Each answer alone fits the 1 s budget of the test settings; together they do not.
-    fake_openai.script(
-        ScriptedReply(completion(tool_calls=[tool_call("call_1", "add_task", {"title": "a"})]), delay_seconds=0.6),
-        ScriptedReply(completion("too late"), delay_seconds=0.6),
+def test_one_time_budget_covers_every_round_of_a_reply(make_client: ClientFactory, fake_openai: FakeOpenAI) -> None:
+    client = make_client(
+        openrouter_api_key="test-provider-key",
+        openrouter_base_url=fake_openai.base_url,
+        openrouter_timeout_seconds=3.0,
+        openrouter_max_retries=0,
     )
-    reply = chat(online_client, "add a")
+    # Each answer alone fits the 3 s budget with room to spare; together they do not.
+    fake_openai.script(
+        ScriptedReply(completion(tool_calls=[tool_call("call_1", "add_task", {"title": "a"})]), delay_seconds=1.8),
+        ScriptedReply(completion("too late"), delay_seconds=1.8),
+    )
+    reply = chat(client, "add a")
 
     assert reply["mode"] == "unavailable"
     assert "did not answer in time" in reply["reply"]["content"]
