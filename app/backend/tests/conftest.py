@@ -96,11 +96,11 @@ def fake_openai() -> Iterator[FakeOpenAI]:
 
 @pytest.fixture
 def online_client(make_client: ClientFactory, fake_openai: FakeOpenAI) -> TestClient:
-    """A client of the app in online mode, its model provider the local fake (no retries, short timeout)."""
+    """A client of the app in online mode, its model provider the local fake (no retries, 3 s per reply)."""
     return make_client(
         openrouter_api_key="test-provider-key",
         openrouter_base_url=fake_openai.base_url,
         openrouter_model="test/model",
-        openrouter_timeout_seconds=1.0,
+        openrouter_timeout_seconds=3.0,
         openrouter_max_retries=0,
     )

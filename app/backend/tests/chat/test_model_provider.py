@@ -106,7 +106,7 @@ def test_bad_tool_arguments_go_back_to_the_model_as_an_error(
         (ScriptedReply({"error": {"message": "upstream exploded"}}, status=500), "answered with an error (HTTP 500)"),
         (ScriptedReply({"error": {"message": "bad key"}}, status=401), "refused this service's credentials"),
         (ScriptedReply({"error": {"message": "slow down"}}, status=429), "is busy right now"),
-        (ScriptedReply(completion("too late"), delay_seconds=2.5), "did not answer in time"),
+        (ScriptedReply(completion("too late"), delay_seconds=4.5), "did not answer in time"),
         (ScriptedReply({"id": "x", "object": "chat.completion", "choices": []}), "could not understand"),
     ],
     ids=["server-error", "bad-credentials", "rate-limited", "timeout", "no-choices"],
