@@ -33,7 +33,10 @@ workdir="$(mktemp -d /tmp/todo-bench.XXXXXX)"
 server_pid=""
 cleanup() {
   # The server exits by re-raising SIGTERM (status 143): expected, not a failure of the benchmark.
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true; fi
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
   rm -rf "$workdir"
 }
 trap cleanup EXIT
@@ -104,7 +107,7 @@ echo "| endpoint | requests | requests/s | p50 | p99 | errors |"
 echo "| --- | --- | --- | --- | --- | --- |"
 printf '%s\n' "${results[@]}"
 echo
-echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), $(uname -m)"
+echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(awk -F= '$1 == "PRETTY_NAME" {gsub(/"/, "", $2); print $2}' /etc/os-release), $(uname -m)"
 echo "start to healthy (python -m app, offline mode): ${startup_seconds} s; server RSS after the runs: ${rss_mib} MiB"
 echo "load average before the runs: $load_before (other work on the machine skews the figures)"
 echo "load: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s on the same machine; server: one python -m app process"
