@@ -64,3 +64,17 @@ def test_request_id_is_echoed_or_generated(client: TestClient) -> None:
     assert re.fullmatch(r"[0-9a-f]{32}", generated)
     forged = client.get("/health", headers={"X-Request-ID": 'x" injected\n'}).headers["x-request-id"]
     assert re.fullmatch(r"[0-9a-f]{32}", forged)
+
+
+def test_cors_allows_only_the_configured_origins(make_client: ClientFactory) -> None:
+    client = make_client(allowed_origins=["http://localhost:3000"])
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
+
+    allowed = client.options("/api/tasks", headers={"Origin": "http://localhost:3000", **preflight})
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "http://localhost:3000"
+
+    refused = client.options("/api/tasks", headers={"Origin": "https://evil.example", **preflight})
+    assert "access-control-allow-origin" not in refused.headers
+    simple = client.get("/health", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in simple.headers
