@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.chat.model import MAX_TOOL_ROUNDS
 from tests.conftest import ClientFactory
 from tests.fake_openai import FakeOpenAI, ScriptedReply, completion, tool_call
 from tests.helpers import auth, free_port
@@ -182,3 +183,14 @@ def test_failed_calls_are_retried(make_client: ClientFactory, fake_openai: FakeO
 
     assert (reply["mode"], reply["reply"]["content"]) == ("online", "Hi!")
     assert len(fake_openai.received) == 2
+
+
+def test_a_model_that_never_stops_calling_tools_is_cut_off(online_client: TestClient, fake_openai: FakeOpenAI) -> None:
+    fake_openai.script(
+        *(ScriptedReply(completion(tool_calls=[tool_call(f"call_{n}", "list_tasks", {})])) for n in range(10))
+    )
+    reply = chat(online_client, "list my tasks forever")
+
+    assert reply["mode"] == "online"
+    assert reply["reply"]["content"].startswith("I stopped because the request needed too many steps.")
+    assert len(fake_openai.received) == MAX_TOOL_ROUNDS
