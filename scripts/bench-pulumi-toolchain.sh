@@ -11,12 +11,13 @@ COLD_CACHE="$(mktemp -d /tmp/pulumi-toolchain-bench.XXXXXX)"
 trap 'chmod -R u+w "$COLD_CACHE"; rm -rf "$COLD_CACHE"' EXIT  # the Go module cache is read-only
 
 # timed_build LABEL: run the build script against the throwaway cache, print its per-component
-# lines and the wall time. The build script's exit code is reported, not fatal: a component the
-# module proxy refuses must not hide the timings of the others.
+# lines, the wall time and the CPU time (which depends less on what else runs on the machine).
+# The build script's exit code is reported, not fatal: a component the module proxy refuses must
+# not hide the timings of the others.
 timed_build() {
-  local started=$SECONDS status=0
-  TODO_CACHE="$COLD_CACHE" bash "$REPO/scripts/build-pulumi-toolchain.sh" >"$COLD_CACHE/$1.log" 2>&1 || status=$?
-  echo "$1 run: $((SECONDS - started)) s wall, exit code $status, load average now $(cut -d' ' -f1-3 /proc/loadavg)"
+  local status=0 TIMEFORMAT="%0R s wall, %0U s user + %0S s system CPU"
+  { time TODO_CACHE="$COLD_CACHE" bash "$REPO/scripts/build-pulumi-toolchain.sh" >"$COLD_CACHE/$1.log" 2>&1 || status=$?; } 2>"$COLD_CACHE/$1.time"
+  echo "$1 run: $(cat "$COLD_CACHE/$1.time"), exit code $status, load average now $(cut -d' ' -f1-3 /proc/loadavg)"
   grep -E '^  [a-z-]+: (built|cached|NOT BUILT)' "$COLD_CACHE/$1.log" | sed -E 's/(NOT BUILT: .{100}).*/\1.../'
 }
 
