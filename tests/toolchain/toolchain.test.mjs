@@ -96,7 +96,7 @@ test("pulumi config set --secret stores only ciphertext in the stack file and de
   assert.equal(cli("config", "get", "databasePassword").trim(), SECRET_SENTINEL);
 });
 
-test("an inline program previews, updates and destroys with no language host binary", async (t) => {
+test("an inline program previews, updates and destroys through the Automation API's own language runtime (--client)", async (t) => {
   const { stack, root } = await inlineStack(t, "cycle", async () => {
     const box = new Box("one");
     return { label: box.label, token: pulumi.secret(new pulumi.Config().require("token")) };
@@ -119,7 +119,7 @@ test("an inline program previews, updates and destroys with no language host bin
   assert.deepEqual((await stack.exportStack()).deployment.resources ?? [], []);
 });
 
-test("a provider plugin missing from the toolchain fails at once, without a download attempt", async (t) => {
+test("a provider plugin missing from the toolchain is an error, never a download attempt", async (t) => {
   const { stack } = await inlineStack(t, "missing-plugin", async () => {
     const thing = new pulumi.CustomResource("toolchainabsent:index:Thing", "thing", {}, { version: "1.2.3" });
     return { thing: thing.urn };
