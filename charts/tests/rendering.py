@@ -28,6 +28,38 @@ TEST_SECRETS = {
     "secrets.openrouterApiKey": "sk-or-test-key",
 }
 
+# Every optional object and pass-through value switched on at once, for the API checks.
+EVERYTHING_ON = {
+    **TEST_SECRETS,
+    "ingress.enabled": True,
+    "ingress.host": "todo.test",
+    "ingress.tls.enabled": True,
+    "ingress.annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "1m"},
+    "networkPolicy.enabled": True,
+    "networkPolicy.database.to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}],
+    "networkPolicy.backend.extraIngressFrom": [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    ],
+    "imagePullSecrets": [{"name": "registry"}],
+    "backend.autoscaling.enabled": True,
+    "frontend.autoscaling.enabled": True,
+    "backend.podDisruptionBudget.enabled": True,
+    "frontend.podDisruptionBudget.minAvailable": "50%",
+    "frontend.podDisruptionBudget.enabled": True,
+    "backend.tolerations": [{"key": "dedicated", "operator": "Equal", "value": "todo", "effect": "NoSchedule"}],
+    "backend.nodeSelector": {"kubernetes.io/os": "linux"},
+    "backend.priorityClassName": "high",
+    "frontend.topologySpreadConstraints": [
+        {
+            "maxSkew": 1,
+            "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": {"app.kubernetes.io/component": "frontend"}},
+        }
+    ],
+    "backend.serviceAccount.annotations": {"example.com/role": "todo"},
+}
+
 # docs/ARCHITECTURE.md "Environment": the keys each app reads.
 SECRET_KEYS = {"DATABASE_URL", "BETTER_AUTH_SECRET", "OPENROUTER_API_KEY"}
 BACKEND_SECRET_KEYS = {"DATABASE_URL", "BETTER_AUTH_SECRET", "OPENROUTER_API_KEY"}

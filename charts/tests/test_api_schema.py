@@ -10,43 +10,13 @@ import pytest
 
 from conftest import SCENARIOS
 from k8s_manifests import DEFAULT_KUBERNETES_VERSION, ManifestObject, validate_objects
-from rendering import TEST_SECRETS, render
+from rendering import EVERYTHING_ON, render
 
 VALIDATOR = Path(__file__).resolve().parents[2] / "scripts" / "validate-k8s-manifests.sh"
 # The oldest supported version and the newest one the schemas cover: an API removed in between fails one of them.
 KUBERNETES_VERSIONS = [DEFAULT_KUBERNETES_VERSION, ".".join(kubernetes_validate.latest_version().split(".")[:2])]
 
-EVERYTHING_ON = {
-    **TEST_SECRETS,
-    "ingress.enabled": True,
-    "ingress.host": "todo.test",
-    "ingress.tls.enabled": True,
-    "ingress.annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "1m"},
-    "networkPolicy.enabled": True,
-    "networkPolicy.database.to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}],
-    "networkPolicy.backend.extraIngressFrom": [
-        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
-    ],
-    "imagePullSecrets": [{"name": "registry"}],
-    "backend.autoscaling.enabled": True,
-    "frontend.autoscaling.enabled": True,
-    "backend.podDisruptionBudget.enabled": True,
-    "frontend.podDisruptionBudget.minAvailable": "50%",
-    "frontend.podDisruptionBudget.enabled": True,
-    "backend.tolerations": [{"key": "dedicated", "operator": "Equal", "value": "todo", "effect": "NoSchedule"}],
-    "backend.nodeSelector": {"kubernetes.io/os": "linux"},
-    "backend.priorityClassName": "high",
-    "frontend.topologySpreadConstraints": [
-        {
-            "maxSkew": 1,
-            "topologyKey": "topology.kubernetes.io/zone",
-            "whenUnsatisfiable": "ScheduleAnyway",
-            "labelSelector": {"matchLabels": {"app.kubernetes.io/component": "frontend"}},
-        }
-    ],
-    "backend.serviceAccount.annotations": {"example.com/role": "todo"},
-}
-RENDERS = {**{name: (files, values) for name, (files, values) in SCENARIOS.items()}, "every-option": ((), EVERYTHING_ON)}
+RENDERS = {**SCENARIOS, "every-option": ((), EVERYTHING_ON)}
 
 
 @pytest.mark.parametrize("kubernetes_version", KUBERNETES_VERSIONS)

@@ -37,6 +37,7 @@ CORE = {
 }
 NETWORK_POLICIES = {("NetworkPolicy", FRONTEND), ("NetworkPolicy", BACKEND)}
 CONTAINER_PORTS = {"frontend": 3000, "backend": 8000}
+APP_UID = 65532  # the images' non-root user (distroless `nonroot`)
 # docs/ARCHITECTURE.md "Runtime contract of the apps": (startup and liveness, readiness) paths.
 HEALTH_PATHS = {"frontend": ("/api/health", "/api/ready"), "backend": ("/health", "/ready")}
 
@@ -220,7 +221,19 @@ def test_budgets_policies_and_autoscalers_point_at_their_own_deployment(renders)
         assert target == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
 
 
-# Writable paths and service accounts (the Pod Security Standard: test_pod_security.py) -------
+# Security contexts, writable paths, service accounts (`restricted` admission: test_api_server.py)
+
+
+def test_containers_run_as_the_images_user_with_a_read_only_root_filesystem(scenario):
+    """Beyond `restricted` (test_api_server.py): the images' fixed UID, and no writes outside the emptyDirs."""
+    for owner, pod_spec in scenario.pod_specs():
+        assert pod_spec["securityContext"]["runAsUser"] == APP_UID and pod_spec["securityContext"]["runAsGroup"] == APP_UID, owner
+        for container in containers(pod_spec):
+            context = container["securityContext"]
+            assert context["readOnlyRootFilesystem"] is True, f"{owner} {container['name']}"
+            assert context["runAsUser"] == APP_UID and context["capabilities"] == {"drop": ["ALL"]}, (
+                f"{owner} {container['name']}"
+            )
 
 
 def test_apps_write_only_to_empty_dirs_at_their_writable_paths(scenario):
