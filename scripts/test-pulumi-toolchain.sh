@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Tests of the Pulumi toolchain that .ci/setup-pulumi-toolchain.sh builds: its real CLI with the
+# Tests of the Pulumi toolchain that .ci/setup-pulumi-toolchain.sh builds, and of this project's configuration
+# through it (Pulumi.yaml, the stack files, config.ts): the real CLI with the
 # repository's @pulumi/pulumi SDK on a throwaway local file backend (tests/toolchain, node's test
 # runner). Needs the toolchain's CLI and `npm ci` in the repository root; installs nothing.
 set -euo pipefail

@@ -5,62 +5,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation/index.js";
-
-const repoRoot = path.resolve(import.meta.dirname, "../..");
-const lockfile = JSON.parse(readFileSync(path.join(repoRoot, "package-lock.json"), "utf8"));
-const sdkVersion = lockfile.packages["node_modules/@pulumi/pulumi"].version;
-const binDir = process.env.PULUMI_TOOLCHAIN_BIN;
-assert.ok(binDir, "PULUMI_TOOLCHAIN_BIN must name the toolchain's bin directory (scripts/test-pulumi-toolchain.sh sets it)");
-const pulumiBinary = path.join(binDir, "pulumi");
-
-// A value that must never appear in plain text in a stack file or the state.
-const SECRET_SENTINEL = "sentinel-7f3a9c-not-for-plain-text";
-
-// isolatedEnvironment: a fresh PULUMI_HOME and file backend for one test, removed afterwards.
-function isolatedEnvironment(t) {
-  const root = mkdtempSync(path.join(tmpdir(), "pulumi-toolchain-test-"));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  const stateDir = path.join(root, "state");
-  mkdirSync(stateDir);
-  return {
-    root,
-    envVars: {
-      PULUMI_HOME: path.join(root, "home"),
-      PULUMI_BACKEND_URL: `file://${stateDir}`,
-      PULUMI_CONFIG_PASSPHRASE: "toolchain-test-passphrase",
-      PULUMI_SKIP_UPDATE_CHECK: "true",
-      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    },
-  };
-}
-
-// filesContaining: every file under dir whose bytes contain text.
-function filesContaining(dir, text) {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.join(entry.parentPath, entry.name))
-    .filter((file) => readFileSync(file).includes(text));
-}
-
-// inlineStack: a stack of an inline program on an isolated file backend, driven through the
-// toolchain's CLI. The Automation API serves the program itself (pulumi ... --client=127.0.0.1:PORT),
-// which is how the toolchain runs Node.js programs without a pulumi-language-nodejs binary.
-async function inlineStack(t, stackName, program) {
-  const { root, envVars } = isolatedEnvironment(t);
-  const workDir = path.join(root, "project");
-  mkdirSync(workDir);
-  const pulumiCommand = await PulumiCommand.get({ root: path.dirname(binDir) });
-  const stack = await LocalWorkspace.createOrSelectStack(
-    { stackName, projectName: "toolchain-check", program },
-    { pulumiCommand, envVars, workDir },
-  );
-  return { stack, root };
-}
+import {
+  SECRET_SENTINEL,
+  filesContaining,
+  inlineStack,
+  isolatedEnvironment,
+  pulumiBinary,
+  sdkVersion,
+} from "./support.mjs";
 
 class Box extends pulumi.ComponentResource {
   constructor(name, opts) {
