@@ -15,11 +15,11 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 # apt_install PKG...: install Debian packages that are missing (one apt-get update per run).
 apt_install() {
-  local missing=()
-  for pkg in "$@"; do dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg"); done
-  [ ${#missing[@]} -eq 0 ] && return 0
+  local to_install=()
+  for pkg in "$@"; do dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || to_install+=("$pkg"); done
+  [ ${#to_install[@]} -eq 0 ] && return 0
   if [ ! -e /tmp/.todo-apt-updated ]; then apt-get update -qq && touch /tmp/.todo-apt-updated; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${to_install[@]}"
 }
 
 # go_tool BINARY MODULE@VERSION: build a Go tool into $GOBIN unless that version is already there.

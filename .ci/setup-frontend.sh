@@ -3,6 +3,7 @@
 # (scripts/with-postgres.sh) and app/frontend's npm dependencies, exactly as locked.
 # Idempotent: a second run with an unchanged lockfile returns in about a second.
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../app/frontend"
 

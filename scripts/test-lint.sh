@@ -15,5 +15,5 @@ echo "workflows: $(find .github/workflows -name '*.yml' | wc -l) files, no findi
 
 step "shellcheck (severity: warning)"
 mapfile -t scripts < <(git ls-files '*.sh' .ci/run)
-shellcheck --severity=warning --external-sources "${scripts[@]}"
+shellcheck --severity=warning --external-sources --source-path=SCRIPTDIR "${scripts[@]}"
 echo "shell scripts: ${#scripts[@]} files, no findings"
