@@ -1,9 +1,8 @@
-from typing import Annotated
-
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, status
 
 from app import crud
 from app.api.deps import API_ERROR_RESPONSES, NOT_FOUND_RESPONSE, AssistantDep, CurrentUserId, SessionDep
+from app.api.params import Limit, Offset, RowId
 from app.models import (
     ChatReply,
     Conversation,
@@ -17,9 +16,6 @@ from app.models import (
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"], responses=API_ERROR_RESPONSES)
 
-ConversationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-Limit = Annotated[int, Query(ge=1, le=100)]
-Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]
 # How many earlier messages the assistant sees; older ones stay stored but out of the prompt.
 CONTEXT_MESSAGES = 20
 
@@ -51,7 +47,7 @@ def create_conversation(
 def list_messages(
     session: SessionDep,
     user_id: CurrentUserId,
-    conversation_id: ConversationId,
+    conversation_id: RowId,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page[MessagePublic]:
@@ -71,7 +67,7 @@ def send_message(
     session: SessionDep,
     assistant: AssistantDep,
     user_id: CurrentUserId,
-    conversation_id: ConversationId,
+    conversation_id: RowId,
     data: MessageCreate,
 ) -> ChatReply:
     """Store the user's message, let the assistant act on the user's tasks, store and return its reply."""

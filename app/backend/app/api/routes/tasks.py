@@ -1,15 +1,13 @@
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 
 from app import crud
 from app.api.deps import API_ERROR_RESPONSES, NOT_FOUND_RESPONSE, CurrentUserId, SessionDep
+from app.api.params import Limit, Offset, RowId
 from app.models import Page, Task, TaskCreate, TaskPublic, TaskStatus, TaskUpdate
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"], responses=API_ERROR_RESPONSES)
-
-# Ids are PostgreSQL `integer`s: anything larger cannot exist, and must not reach the database.
-TaskId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _task_or_404(session: SessionDep, user_id: str, task_id: int) -> Task:
@@ -25,8 +23,8 @@ def list_tasks(
     session: SessionDep,
     user_id: CurrentUserId,
     task_status: Annotated[TaskStatus, Query(alias="status")] = TaskStatus.ALL,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[TaskPublic]:
     tasks, total = crud.list_tasks(session, user_id, task_status, limit, offset)
     return Page(
@@ -43,15 +41,15 @@ def create_task(session: SessionDep, user_id: CurrentUserId, data: TaskCreate) -
 
 
 @router.get("/{task_id}", response_model=TaskPublic, responses=NOT_FOUND_RESPONSE)
-def get_task(session: SessionDep, user_id: CurrentUserId, task_id: TaskId) -> Task:
+def get_task(session: SessionDep, user_id: CurrentUserId, task_id: RowId) -> Task:
     return _task_or_404(session, user_id, task_id)
 
 
 @router.patch("/{task_id}", response_model=TaskPublic, responses=NOT_FOUND_RESPONSE)
-def update_task(session: SessionDep, user_id: CurrentUserId, task_id: TaskId, changes: TaskUpdate) -> Task:
+def update_task(session: SessionDep, user_id: CurrentUserId, task_id: RowId, changes: TaskUpdate) -> Task:
     return crud.update_task(session, _task_or_404(session, user_id, task_id), changes)
 
 
 @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND_RESPONSE)
-def delete_task(session: SessionDep, user_id: CurrentUserId, task_id: TaskId) -> None:
+def delete_task(session: SessionDep, user_id: CurrentUserId, task_id: RowId) -> None:
     crud.delete_task(session, _task_or_404(session, user_id, task_id))
