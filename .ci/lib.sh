@@ -3,6 +3,14 @@
 # Everything downloaded or built lives outside the repository, keyed by version.
 export TODO_CACHE="${TODO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/todo-chatbot}"
 export GOBIN="$TODO_CACHE/bin"
+# One Go module cache and one build cache for every Go build (helm, Kubernetes, the Pulumi
+# toolchain, the CI cluster): they are content-addressed, so versions share what they can.
+export GOMODCACHE="${GOMODCACHE:-$TODO_CACHE/go/mod}"
+export GOCACHE="${GOCACHE:-$TODO_CACHE/go/build}"
+# Where CI's Pulumi keeps its plugins (scripts/build-pulumi-toolchain.sh installs them here);
+# automatic plugin downloads are off: a missing plugin is an error, never a download attempt.
+export PULUMI_HOME="${PULUMI_HOME:-$TODO_CACHE/pulumi-home}"
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export UV_CACHE_DIR="${UV_CACHE_DIR:-$TODO_CACHE/uv}"
 export npm_config_cache="${npm_config_cache:-$TODO_CACHE/npm}"
 export PULUMI_SKIP_UPDATE_CHECK=true
