@@ -2,8 +2,9 @@
 # What scripts/test-containers.sh needs, on a clean Debian bookworm machine (as root):
 # a running Docker engine (Debian's docker.io, started here when none answers),
 # docker-compose, Debian's Chromium, the base images the Dockerfiles and the Compose file
-# name (CI stand-ins when they cannot be pulled: .ci/base-image-standins.sh), and the
-# end-to-end test's npm packages. A fast no-op when everything is already there.
+# name (CI stand-ins when they cannot be pulled, the builders' trusting this machine's CA
+# bundle: .ci/base-image-standins.sh), and the end-to-end test's npm packages. A fast no-op
+# when everything is already there.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
@@ -29,10 +30,12 @@ fi
 step "base images"
 bash .ci/base-image-standins.sh
 
-# npm ci reinstalls from scratch; skip it while the lockfile is the one last installed.
+# npm ci reinstalls from scratch; skip it while package.json and the lockfile are the ones
+# last installed (a changed package.json must reach npm ci's out-of-sync check).
 lock_stamp="app/e2e/node_modules/.lock-sha256"
-if [ "$(cat "$lock_stamp" 2>/dev/null)" != "$(sha256sum <app/e2e/package-lock.json)" ]; then
+lock_hash="$(cat app/e2e/package.json app/e2e/package-lock.json | sha256sum)"
+if [ "$(cat "$lock_stamp" 2>/dev/null)" != "$lock_hash" ]; then
   step "end-to-end test packages (npm ci in app/e2e)"
   (cd app/e2e && npm ci --no-audit --no-fund --loglevel=error)
-  sha256sum <app/e2e/package-lock.json >"$lock_stamp"
+  echo "$lock_hash" >"$lock_stamp"
 fi

@@ -16,22 +16,17 @@ if ! node -e 'const [major, minor] = process.versions.node.split(".").map(Number
   exit 1
 fi
 
-# Installing takes minutes: skip it when the installed tree already matches the lockfile.
-lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
+# Installing takes minutes: skip it when the installed tree already matches the lockfile (and
+# package.json, so an out-of-sync pair still reaches npm ci's refusal).
+lock_hash="$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)"
 stamp=node_modules/.todo-lock.sha256
 if [ "$(cat "$stamp" 2>/dev/null)" = "$lock_hash" ]; then
   echo "frontend: node_modules matches package-lock.json ($node_version)"
   exit 0
 fi
-step "frontend: npm install from package-lock.json ($node_version, npm cache in $npm_config_cache)"
-# Not `npm ci`: this machine's registry mirror serves only Linux builds of the platform-specific
-# optional packages (@next/swc-*, @unrs/resolver-binding-*), so they are absent from the lockfile
-# and `npm ci` refuses it as out of sync. `npm install` installs the locked versions; the hash
-# check below makes it as strict as `npm ci` (any lockfile change fails the setup).
-# --ignore-scripts: nothing may depend on an install-time download (the build machines are offline).
-npm install --ignore-scripts --no-audit --no-fund --loglevel=error
-if [ "$(sha256sum package-lock.json | cut -d' ' -f1)" != "$lock_hash" ]; then
-  echo "npm install changed app/frontend/package-lock.json: it is out of sync with package.json; commit an updated lockfile" >&2
-  exit 1
-fi
+step "frontend: npm ci ($node_version, npm cache in $npm_config_cache)"
+# npm ci installs exactly the lockfile and refuses one out of sync with package.json
+# (scripts/check-lockfiles.sh says how to fix it). --ignore-scripts: nothing may depend on an
+# install-time download (the build machines are offline).
+npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 echo "$lock_hash" >"$stamp"

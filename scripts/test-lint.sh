@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Lints the workflow files (actionlint, with ShellCheck on their run: scripts) and every shell
-# script of the repository (ShellCheck, warnings and errors). Setup: .ci/setup-lint.sh.
+# Lints the workflow files (actionlint, with ShellCheck on their run: scripts), every shell
+# script of the repository (ShellCheck, warnings and errors) and every lockfile (in sync with its
+# manifest and complete for every platform: scripts/check-lockfiles.sh, which needs the npm
+# registry). Setup: .ci/setup-lint.sh (uv: .ci/setup-base.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/lib.sh
@@ -8,6 +10,7 @@ source .ci/lib.sh
 for tool in actionlint shellcheck; do
   command -v "$tool" >/dev/null || { echo "$tool not found: run .ci/setup-lint.sh" >&2; exit 2; }
 done
+command -v uv >/dev/null || { echo "uv not found: run .ci/setup-base.sh" >&2; exit 2; }
 
 step "actionlint .github/workflows"
 actionlint -color
@@ -17,3 +20,9 @@ step "shellcheck (severity: warning)"
 mapfile -t scripts < <(git ls-files '*.sh' .ci/run)
 shellcheck --severity=warning --external-sources --source-path=SCRIPTDIR "${scripts[@]}"
 echo "shell scripts: ${#scripts[@]} files, no findings"
+
+step "lockfile check: its own tests (scripts/check-lockfiles.test.sh)"
+bash scripts/check-lockfiles.test.sh
+
+step "lockfiles (scripts/check-lockfiles.sh)"
+bash scripts/check-lockfiles.sh
