@@ -8,14 +8,29 @@
 # official name, so the real Dockerfiles and the Compose file run unchanged.
 # On a machine that can pull (a user's), it builds nothing.
 #
+# The builder images (debian:*-slim is the backend's, node:*-bookworm-slim the frontend's)
+# trust this machine's CA bundle the way a corporate base image trusts its proxy's CA: the
+# builds download through this machine's TLS-intercepting proxy, and the Pulumi docker
+# provider cannot pass the Dockerfiles' optional `ca` build secret (docs/DECISIONS.md). The
+# runtime images and postgres stay without it: no app image may hold a host certificate
+# (scripts/test-containers.sh checks). The builder stand-ins are labelled with the bundle's
+# hash (org.todo-chatbot.standin-ca): one built for another bundle, or an unlabelled local one
+# without a registry digest (a stand-in from before this rule), is rebuilt.
+#
 # Faithfulness rules (what the apps rely on, so what CI proves):
-#   debian:*-slim                 debootstrap minbase + the slim image's dpkg path excludes
-#   node:<v>-bookworm-slim        the debian stand-in + the host's Node binary and npm (same <v>)
+#   debian:*-slim                 debootstrap minbase + the slim image's dpkg path excludes;
+#                                 builder: this machine's CA bundle as the system bundle
+#                                 (/etc/ssl/certs/ca-certificates.crt), SSL_CERT_FILE set to it
+#                                 (uv, Python, OpenSSL)
+#   node:<v>-bookworm-slim        the debian stand-in + the host's Node binary and npm (same <v>);
+#                                 builder: NODE_EXTRA_CA_CERTS set to that bundle as well
 #   ghcr.io/astral-sh/uv:<v>      scratch + the host's uv and uvx binaries (same <v>)
 #   gcr.io/distroless/*-debian12  Debian 12 libraries unpacked from .debs: no shell, no package
 #                                 manager, user nonroot (65532); python3 runs /usr/bin/python3.11,
 #                                 nodejs20 runs /nodejs/bin/node (the host's Node 20)
-#   postgres:15-bookworm          the debian stand-in + Debian's postgresql-15, an entrypoint
+#   postgres:15-bookworm          the debian stand-in without the host CA (local image
+#                                 todo-chatbot-standin/debian:<v>-slim) + Debian's
+#                                 postgresql-15, an entrypoint
 #                                 honouring POSTGRES_USER/POSTGRES_PASSWORD/POSTGRES_DB, data in
 #                                 /var/lib/postgresql/data, UTF-8 databases, pg_isready on PATH
 # Downloads are cached under $TODO_CACHE/standins (the minbase tree per suite and day,
@@ -32,6 +47,18 @@ CACHE="$TODO_CACHE/standins"
 MIRROR="$(awk '/^URIs:/ {print $2; exit} /^deb / {print $2; exit}' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null)"
 MIRROR="${MIRROR:-http://deb.debian.org/debian}"
 mkdir -p "$CACHE/debs"
+CA_LABEL=org.todo-chatbot.standin-ca
+HOST_CA=/etc/ssl/certs/ca-certificates.crt
+[ -s "$HOST_CA" ] || { echo "no CA bundle at $HOST_CA: install Debian's ca-certificates" >&2; exit 1; }
+HOST_CA_KEY="ca-sha256:$(sha256sum "$HOST_CA" | cut -c1-64)"
+
+# builder_ca_key TAG: for a builder image, the CA label its stand-in must carry (the bundle's
+# hash: a changed bundle, e.g. a new proxy CA, rebuilds it); nothing for the other images.
+builder_ca_key() {
+  case "$1" in
+    debian:*-slim|node:*-bookworm-slim) echo "$HOST_CA_KEY" ;;
+  esac
+}
 
 # The base images the repository names: the Dockerfiles' *_IMAGE build-arg defaults and
 # the Compose file's pulled images (services with a build section are built, not pulled).
@@ -57,13 +84,12 @@ minbase_tarball() {
   echo "$tarball"
 }
 
-build_debian_slim() {
+# import_debian_slim TAG: the minbase tree, slimmed like the official image, imported as TAG.
+import_debian_slim() {
   local tag="$1" tarball root
   tarball="$(minbase_tarball)"
   root="$(mktemp -d /tmp/todo-debian-slim.XXXXXX)"
   tar -C "$root" -xf "$tarball"
-  require_same_version "$tag" "$(sed 's/^debian:\(.*\)-slim$/\1/' <<<"$tag")" "$(cat "$root/etc/debian_version")" \
-    || { rm -rf "$root"; return 1; }
   # What the official slim variant leaves out, kept out of later apt installs as well.
   cat >"$root/etc/dpkg/dpkg.cfg.d/docker" <<'EOF'
 path-exclude /usr/share/doc/*
@@ -95,7 +121,34 @@ EOF
   rm -rf "$root"
 }
 
-# The tag of the debian:<point release>-slim stand-in the other Debian-based stand-ins build on.
+# plain_debian: the tag of the debian stand-in without the host CA (imported when missing), a
+# local name no registry serves: the base of the stand-ins that are not builders.
+plain_debian() {
+  local tag
+  tag="todo-chatbot-standin/$(debian_standin_tag)"
+  if ! $DOCKER image inspect "$tag" >/dev/null 2>&1; then import_debian_slim "$tag"; fi
+  echo "$tag"
+}
+
+# The backend's builder: the plain stand-in + this machine's CA bundle as the system bundle.
+build_debian_slim() {
+  local tag="$1" plain ctx
+  require_same_version "$tag" "$(sed 's/^debian:\(.*\)-slim$/\1/' <<<"$tag")" \
+    "$(tar -xOf "$(minbase_tarball)" ./etc/debian_version)"
+  plain="$(plain_debian)"
+  ctx="$(mktemp -d /tmp/todo-debian-standin.XXXXXX)"
+  cp "$HOST_CA" "$ctx/ca-certificates.crt"
+  $DOCKER build -q -t "$tag" --label "$CA_LABEL=$(builder_ca_key "$tag")" --build-arg BASE="$plain" \
+    -f - "$ctx" >/dev/null <<'EOF'
+ARG BASE
+FROM $BASE
+COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+EOF
+  rm -rf "$ctx"
+}
+
+# The tag of the debian:<point release>-slim stand-in; the node stand-in builds on it.
 debian_standin_tag() {
   echo "debian:$(tar -xOf "$(minbase_tarball)" ./etc/debian_version)-slim"
 }
@@ -118,11 +171,12 @@ build_node_slim() {
   ctx="$(mktemp -d /tmp/todo-node-standin.XXXXXX)"
   cp "$(command -v node)" "$ctx/node"
   cp -a "$(npm root -g 2>/dev/null)/npm" "$ctx/npm"
-  $DOCKER build -q -t "$tag" --build-arg BASE="$debian_tag" --build-arg NODE_VERSION="$version" -f - "$ctx" >/dev/null <<'EOF'
+  $DOCKER build -q -t "$tag" --label "$CA_LABEL=$(builder_ca_key "$tag")" \
+    --build-arg BASE="$debian_tag" --build-arg NODE_VERSION="$version" -f - "$ctx" >/dev/null <<'EOF'
 ARG BASE
 FROM $BASE
 ARG NODE_VERSION
-ENV NODE_VERSION=$NODE_VERSION
+ENV NODE_VERSION=$NODE_VERSION NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
 COPY node /usr/local/bin/node
 COPY npm /usr/local/lib/node_modules/npm
 RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node \
@@ -229,8 +283,7 @@ build_distroless_node() {
 build_postgres() {
   local tag="$1" major debian_tag ctx
   major="${tag#postgres:}"; major="${major%%[.-]*}"
-  debian_tag="$(debian_standin_tag)"
-  ensure_image "$debian_tag"
+  debian_tag="$(plain_debian)"
   ctx="$(mktemp -d /tmp/todo-postgres-standin.XXXXXX)"
   cat >"$ctx/docker-entrypoint.sh" <<'EOF'
 #!/bin/bash
@@ -274,10 +327,21 @@ EOF
   rm -rf "$ctx"
 }
 
-# ensure_image TAG: present, pulled, or a stand-in is built.
+# ensure_image TAG: present (and for a builder stand-in, trusting this machine's current CA
+# bundle), pulled, or a stand-in is built.
 ensure_image() {
-  local tag="$1"
-  if $DOCKER image inspect "$tag" >/dev/null 2>&1; then echo "base image $tag: present"; return 0; fi
+  local tag="$1" want have old=""
+  want="$(builder_ca_key "$tag")"
+  if have="$($DOCKER image inspect -f "{{with .Config.Labels}}{{index . \"$CA_LABEL\"}}{{end}}|{{len .RepoDigests}}|{{.Id}}" "$tag" 2>/dev/null)"; then
+    if [ -z "$want" ]; then echo "base image $tag: present"; return 0; fi
+    case "$have" in
+      "$want|"*) echo "base image $tag: present (CI stand-in trusting this machine's CA bundle)"; return 0 ;;
+      "|0|"*) echo "base image $tag: a CI stand-in without this machine's CA bundle: replacing it" ;;
+      "|"*) echo "base image $tag: present"; return 0 ;;
+      *) echo "base image $tag: a CI stand-in for another CA bundle: replacing it" ;;
+    esac
+    old="${have##*|}"
+  fi
   if timeout 60 $DOCKER pull -q "$tag" >/dev/null 2>&1; then echo "base image $tag: pulled"; return 0; fi
   step "base image $tag cannot be pulled: building a CI stand-in from Debian packages"
   case "$tag" in
@@ -290,6 +354,8 @@ ensure_image() {
     *) echo "no stand-in recipe for $tag: add one to $0" >&2; return 1 ;;
   esac
   echo "base image $tag: stand-in built ($($DOCKER image inspect -f '{{.Size}}' "$tag" | numfmt --to=si)B)"
+  # Drop the replaced stand-in, unless another image still builds on it.
+  if [ -n "$old" ]; then $DOCKER rmi "$old" >/dev/null 2>&1 || true; fi
 }
 
 export DOCKER_BUILDKIT=1
