@@ -23,6 +23,8 @@ const USER = "todo";
 const PORT = 5432;
 /** The `postgres` user of the official image: owns the data directory without running as root. */
 const POSTGRES_UID = 999;
+/** Where the password file is mounted; the image's entrypoint reads POSTGRES_PASSWORD_FILE. */
+const SECRETS_DIR = "/var/run/secrets/postgresql";
 
 /**
  * An in-cluster PostgreSQL: a single-replica StatefulSet with a PersistentVolumeClaim, a
@@ -43,11 +45,12 @@ export class Database extends pulumi.ComponentResource {
         const password =
             args.password ?? new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this }).result;
 
+        // Only the password is secret; it reaches the server as a read-only file, not an environment variable.
         const credentials = new k8s.core.v1.Secret(
             `${name}-credentials`,
             {
                 metadata: { namespace: args.namespace, labels },
-                stringData: { POSTGRES_USER: USER, POSTGRES_PASSWORD: password, POSTGRES_DB: DATABASE },
+                stringData: { POSTGRES_PASSWORD: password },
             },
             childOpts,
         );
@@ -90,17 +93,23 @@ export class Database extends pulumi.ComponentResource {
                                     name: "postgresql",
                                     image: args.image,
                                     ports: [{ name: "postgresql", containerPort: PORT }],
-                                    envFrom: [{ secretRef: { name: credentials.metadata.name } }],
-                                    // A subdirectory, because a fresh volume's root holds lost+found and initdb wants an empty directory.
-                                    env: [{ name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" }],
+                                    env: [
+                                        { name: "POSTGRES_USER", value: USER },
+                                        { name: "POSTGRES_DB", value: DATABASE },
+                                        { name: "POSTGRES_PASSWORD_FILE", value: `${SECRETS_DIR}/POSTGRES_PASSWORD` },
+                                        // A subdirectory, because a fresh volume's root holds lost+found and initdb wants an empty directory.
+                                        { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
+                                    ],
                                     securityContext: {
                                         allowPrivilegeEscalation: false,
                                         readOnlyRootFilesystem: true,
                                         capabilities: { drop: ["ALL"] },
                                     },
+                                    // Table data lives on the volume claim (temporary sort files too, under PGDATA); ephemeral
+                                    // storage holds the socket directory, /tmp and the container's logs.
                                     resources: {
-                                        requests: { cpu: "100m", memory: "256Mi" },
-                                        limits: { cpu: "1", memory: "512Mi" },
+                                        requests: { cpu: "100m", memory: "256Mi", "ephemeral-storage": "64Mi" },
+                                        limits: { cpu: "1", memory: "512Mi", "ephemeral-storage": "256Mi" },
                                     },
                                     startupProbe: { ...isReady, periodSeconds: 2, failureThreshold: 60 },
                                     readinessProbe: { ...isReady, periodSeconds: 5, failureThreshold: 3 },
@@ -109,12 +118,15 @@ export class Database extends pulumi.ComponentResource {
                                         { name: "data", mountPath: "/var/lib/postgresql/data" },
                                         { name: "run", mountPath: "/var/run/postgresql" },
                                         { name: "tmp", mountPath: "/tmp" },
+                                        { name: "credentials", mountPath: SECRETS_DIR, readOnly: true },
                                     ],
                                 },
                             ],
                             volumes: [
-                                { name: "run", emptyDir: {} },
-                                { name: "tmp", emptyDir: {} },
+                                { name: "run", emptyDir: { sizeLimit: "16Mi" } },
+                                { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+                                // 0440: root owns the file, the fsGroup (postgres) may read it.
+                                { name: "credentials", secret: { secretName: credentials.metadata.name, defaultMode: 0o440 } },
                             ],
                         },
                     },

@@ -121,7 +121,8 @@ export class Platform extends pulumi.ComponentResource {
             childOpts,
         );
 
-        // Defaults for any container that states no resources, so the quota never rejects it.
+        // Defaults for any container that states no resources, so the quota never rejects it. Ephemeral
+        // storage too: a container without a limit could fill the node's disk and get its neighbours evicted.
         new k8s.core.v1.LimitRange(
             `${name}-limits`,
             {
@@ -130,9 +131,9 @@ export class Platform extends pulumi.ComponentResource {
                     limits: [
                         {
                             type: "Container",
-                            defaultRequest: { cpu: "50m", memory: "64Mi" },
-                            default: { cpu: "250m", memory: "256Mi" },
-                            max: { cpu: "2", memory: "2Gi" },
+                            defaultRequest: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "64Mi" },
+                            default: { cpu: "250m", memory: "256Mi", "ephemeral-storage": "256Mi" },
+                            max: { cpu: "2", memory: "2Gi", "ephemeral-storage": "1Gi" },
                         },
                     ],
                 },

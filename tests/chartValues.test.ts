@@ -48,10 +48,14 @@ describe("the chart accepts the program's values", function () {
                 const deployment = find(objects, "Deployment", `todo-chatbot-${app}`);
                 const pod = deployment.spec.template.spec;
                 const container = pod.containers.find((c: any) => c.name === app) ?? pod.containers[0];
-                assert.strictEqual(container.image, `${values[app].image.repository}:${values[app].image.tag}`);
+                const { repository, tag, digest } = values[app].image;
+                // A pushed image is pinned by its digest (the chart's repository:tag@digest), a local one by its tag.
+                assert.strictEqual(container.image, digest ? `${repository}:${tag}@${digest}` : `${repository}:${tag}`);
                 assert.strictEqual(container.imagePullPolicy, values[app].image.pullPolicy);
-                const secretRefs = [...pod.containers, ...(pod.initContainers ?? [])].flatMap((c: any) =>
-                    (c.env ?? []).map((e: any) => e.valueFrom?.secretKeyRef?.name).filter(Boolean));
+                // The secrets arrive as files of a read-only volume, never as environment variables.
+                const allContainers = [...pod.containers, ...(pod.initContainers ?? [])];
+                assert.deepStrictEqual(allContainers.flatMap((c: any) => (c.env ?? []).filter((e: any) => e.valueFrom?.secretKeyRef)), []);
+                const secretRefs = (pod.volumes ?? []).flatMap((v: any) => (v.projected?.sources ?? []).map((s: any) => s.secret?.name).filter(Boolean));
                 assert.ok(secretRefs.length > 0, `${app} reads its secrets from a Secret`);
                 assert.deepStrictEqual([...new Set(secretRefs)], [values.existingSecret], `${app} reads only the program's Secret`);
                 if (!values[app].autoscaling.enabled) assert.strictEqual(deployment.spec.replicas, values[app].replicaCount);

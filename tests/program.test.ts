@@ -3,6 +3,8 @@ import * as assert from "assert";
 import * as path from "path";
 import { hashBuildContext } from "../lib/contextHash";
 import { FAKE_KUBECONFIG, isSecretValue, plain, PRODUCTION_SECRETS, ProgramRun, Registration, REPO_ROOT, runProgram } from "./harness";
+// A real certificate and key: the configuration check parses both and checks they are a pair.
+import { TLS_CERT, TLS_KEY } from "./config.test";
 
 const T = {
     namespace: "kubernetes:core/v1:Namespace",
@@ -48,7 +50,9 @@ function assertRestrictedPod(podSpec: any, what: string) {
         assert.deepStrictEqual(c.securityContext.capabilities.drop, ["ALL"], `${what}/${c.name}: capabilities`);
         assert.strictEqual(c.securityContext.readOnlyRootFilesystem, true, `${what}/${c.name}: readOnlyRootFilesystem`);
         assert.ok(c.resources.requests && c.resources.limits, `${what}/${c.name}: resources`);
+        assert.ok(c.resources.requests["ephemeral-storage"] && c.resources.limits["ephemeral-storage"], `${what}/${c.name}: ephemeral-storage`);
     }
+    for (const v of podSpec.volumes ?? []) if (v.emptyDir) assert.ok(v.emptyDir.sizeLimit, `${what}: emptyDir ${v.name} without sizeLimit`);
 }
 
 describe("stack local (Minikube)", function () {
@@ -123,6 +127,9 @@ describe("stack local (Minikube)", function () {
         assert.strictEqual(hard["limits.memory"], "8Gi");
         const [limits] = run.one(T.limitRange, "platform-limits").inputs.spec.limits;
         assert.ok(limits.default && limits.defaultRequest && limits.max);
+        for (const bound of ["defaultRequest", "default", "max"]) {
+            assert.ok(limits[bound]["ephemeral-storage"], `a container without ephemeral-storage gets a ${bound}`);
+        }
     });
 
     it("runs PostgreSQL as a StatefulSet with a volume, a headless Service, probes and a restricted context", () => {
@@ -134,6 +141,16 @@ describe("stack local (Minikube)", function () {
         assertRestrictedPod(pod, "postgresql");
         const [container] = pod.containers;
         for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) assert.ok(container[probe].exec, probe);
+
+        // The password is a read-only file for the image's POSTGRES_PASSWORD_FILE, never an environment variable.
+        assert.strictEqual(container.envFrom, undefined);
+        const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value]));
+        assert.ok(!("POSTGRES_PASSWORD" in env));
+        const mount = container.volumeMounts.find((m: any) => `${m.mountPath}/POSTGRES_PASSWORD` === env.POSTGRES_PASSWORD_FILE);
+        assert.ok(mount?.readOnly, "POSTGRES_PASSWORD_FILE is on a read-only mount");
+        const volume = pod.volumes.find((v: any) => v.name === mount.name);
+        assert.strictEqual(volume.secret.defaultMode, 0o440);
+        assert.deepStrictEqual(Object.keys(plain(run.one(T.secret, "postgresql-credentials").inputs.stringData)), ["POSTGRES_PASSWORD"]);
 
         const svc = run.one(T.service, "postgresql-headless").inputs;
         assert.strictEqual(svc.spec.clusterIP, "None");
@@ -189,7 +206,10 @@ describe("stack local (Minikube)", function () {
             assert.strictEqual(values[app].replicaCount, 1);
             assert.strictEqual(values[app].podDisruptionBudget.enabled, false);
             assert.strictEqual(values[app].autoscaling.enabled, false);
-            assert.deepStrictEqual(values[app].resources, { requests: { cpu: "100m", memory: "192Mi" }, limits: { cpu: "500m", memory: "384Mi" } });
+            assert.deepStrictEqual(values[app].resources, {
+                requests: { cpu: "100m", memory: "192Mi", "ephemeral-storage": "128Mi" },
+                limits: { cpu: "500m", memory: "384Mi", "ephemeral-storage": "512Mi" },
+            });
         }
         assert.deepStrictEqual(values.frontend.service, { type: "NodePort", nodePort: 30000 });
         assert.strictEqual(values.ingress.enabled, false);
@@ -263,12 +283,12 @@ describe("stack production", function () {
 
     it("stores a TLS certificate from config in its own Secret when no Secret name is given", async () => {
         const withCert = await runProgram("production", {
-            ...PRODUCTION_SECRETS, ingressTlsSecretName: "", ingressTlsCert: "-----BEGIN CERTIFICATE-----", ingressTlsKey: "-----BEGIN PRIVATE KEY-----",
+            ...PRODUCTION_SECRETS, ingressTlsSecretName: "", ingressTlsCert: TLS_CERT, ingressTlsKey: TLS_KEY,
         });
         const tls = withCert.one(T.secret, "app-secrets-ingress-tls").inputs;
         assert.strictEqual(tls.type, "kubernetes.io/tls");
         assert.ok(isSecretValue(tls.stringData));
-        assert.strictEqual(plain(tls.stringData)["tls.key"], "-----BEGIN PRIVATE KEY-----");
+        assert.strictEqual(plain(tls.stringData)["tls.key"], TLS_KEY);
         assert.match(chartValues(withCert).ingress.tls.secretName, /^app-secrets-ingress-tls-/, "the Ingress uses that Secret");
     });
 

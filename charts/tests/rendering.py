@@ -58,6 +58,9 @@ EVERYTHING_ON = {
         }
     ],
     "backend.serviceAccount.annotations": {"example.com/role": "todo"},
+    "backend.image.digest": "sha256:" + "0123456789abcdef" * 4,
+    "frontend.image.tag": "1.2.3",
+    "frontend.image.digest": "sha256:" + "fedcba9876543210" * 4,
 }
 
 # docs/ARCHITECTURE.md "Environment": the keys each app reads.
@@ -66,6 +69,8 @@ BACKEND_SECRET_KEYS = {"DATABASE_URL", "BETTER_AUTH_SECRET", "OPENROUTER_API_KEY
 FRONTEND_SECRET_KEYS = {"DATABASE_URL", "BETTER_AUTH_SECRET"}
 BACKEND_CONFIG_KEYS = {"LOG_LEVEL", "OPENROUTER_BASE_URL", "OPENROUTER_MODEL", "ALLOWED_ORIGINS"}
 FRONTEND_CONFIG_KEYS = {"BACKEND_URL", "BETTER_AUTH_URL"}
+# Where the apps find the Secret's keys as files (the SECRETS_DIR the chart sets).
+SECRETS_DIR = "/var/run/secrets/todo-chatbot"
 
 
 def helm_binary() -> str:
@@ -161,6 +166,45 @@ def env_sources(container: dict[str, Any]) -> tuple[dict[str, tuple[str, str]], 
     plain_env = {e["name"] for e in container.get("env", []) if "value" in e}
     config_maps = {source["configMapRef"]["name"] for source in container.get("envFrom", []) if "configMapRef" in source}
     return secret_env, config_maps, plain_env
+
+
+@dataclass(frozen=True)
+class SecretFiles:
+    """The Secret keys one container gets as files: where, from which Secret, which keys (and which may be absent)."""
+
+    mount_path: str
+    read_only: bool
+    secret: str
+    keys: frozenset[str]
+    optional_keys: frozenset[str]
+    mode: int | None
+
+
+def secret_files(pod_spec: dict[str, Any], container: dict[str, Any]) -> list[SecretFiles]:
+    """Every Secret-backed volume (plain or projected) the container mounts."""
+    volumes = {v["name"]: v for v in pod_spec.get("volumes", [])}
+    found = []
+    for mount in container.get("volumeMounts", []):
+        volume = volumes[mount["name"]]
+        if "secret" in volume:
+            sources, mode = (
+                [{"secret": {**volume["secret"], "name": volume["secret"]["secretName"]}}],
+                volume["secret"].get("defaultMode"),
+            )
+        elif "projected" in volume:
+            sources, mode = volume["projected"]["sources"], volume["projected"].get("defaultMode")
+        else:
+            continue
+        secrets = [source["secret"] for source in sources if "secret" in source]
+        if not secrets:
+            continue
+        (name,) = {secret["name"] for secret in secrets}
+        keys = {item["key"] for secret in secrets for item in secret["items"]}
+        optional = {item["key"] for secret in secrets if secret.get("optional") for item in secret["items"]}
+        found.append(
+            SecretFiles(mount["mountPath"], mount.get("readOnly", False), name, frozenset(keys), frozenset(optional), mode)
+        )
+    return found
 
 
 def labels_match(selector: dict[str, str], labels: dict[str, str]) -> bool:

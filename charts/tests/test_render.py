@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 
@@ -13,12 +14,14 @@ from rendering import (
     FRONTEND_SECRET_KEYS,
     FULLNAME,
     SECRET_KEYS,
+    SECRETS_DIR,
     TEST_SECRETS,
     Rendered,
     containers,
     env_sources,
     labels_match,
     render,
+    secret_files,
 )
 
 FRONTEND = f"{FULLNAME}-frontend"
@@ -242,10 +245,18 @@ def test_apps_write_only_to_empty_dirs_at_their_writable_paths(scenario):
         pod_spec = scenario.deployment(component)["spec"]["template"]["spec"]
         empty_dirs = {v["name"] for v in pod_spec["volumes"] if "emptyDir" in v}
         for container in containers(pod_spec):
-            mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
-            assert set(mounts) == paths, f"{component} container {container['name']}"
-            assert set(mounts.values()) <= empty_dirs
-        assert all(v["emptyDir"].get("sizeLimit") for v in pod_spec["volumes"]), f"{component} emptyDir without sizeLimit"
+            writable_mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"] if not m.get("readOnly")}
+            assert set(writable_mounts) == paths, f"{component} container {container['name']}"
+            assert set(writable_mounts.values()) <= empty_dirs
+            read_only = {m["mountPath"] for m in container["volumeMounts"] if m.get("readOnly")}
+            assert read_only == {SECRETS_DIR}, f"{component} container {container['name']}"
+
+
+def test_every_empty_dir_has_a_size_limit(scenario):
+    for owner, pod_spec in scenario.pod_specs():
+        for volume in pod_spec.get("volumes", []):
+            if "emptyDir" in volume:
+                assert volume["emptyDir"].get("sizeLimit"), f"{owner}: emptyDir {volume['name']} without sizeLimit"
 
 
 def test_no_pod_gets_a_service_account_token(scenario):
@@ -270,17 +281,36 @@ def test_an_existing_service_account_replaces_the_charts_own():
 # Resources -------------------------------------------------------------------------------------
 
 
-def test_every_container_has_cpu_and_memory_requests_and_a_memory_limit(scenario):
+UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "k": 10**3, "M": 10**6, "G": 10**9, "": 1}
+
+
+def quantity_bytes(quantity: str) -> int:
+    number, unit = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", str(quantity)).groups()
+    return int(float(number) * UNITS[unit])
+
+
+def test_every_container_has_cpu_memory_and_ephemeral_storage_requests_and_limits(scenario):
     for owner, pod_spec in scenario.pod_specs():
         for container in containers(pod_spec):
             resources = container["resources"]
-            assert {"cpu", "memory"} <= set(resources["requests"]), f"{owner} {container['name']}"
-            assert "memory" in resources["limits"], f"{owner} {container['name']}"
+            assert {"cpu", "memory", "ephemeral-storage"} <= set(resources["requests"]), f"{owner} {container['name']}"
+            assert {"memory", "ephemeral-storage"} <= set(resources["limits"]), f"{owner} {container['name']}"
+
+
+def test_ephemeral_storage_limits_hold_the_empty_dirs_at_their_size_limits(scenario):
+    # The kubelet evicts a pod whose emptyDirs and container writes exceed the sum of its containers' limits.
+    for owner, pod_spec in scenario.pod_specs():
+        empty_dirs = sum(quantity_bytes(v["emptyDir"]["sizeLimit"]) for v in pod_spec.get("volumes", []) if "emptyDir" in v)
+        limits = sum(quantity_bytes(c["resources"]["limits"]["ephemeral-storage"]) for c in pod_spec["containers"])
+        assert empty_dirs < limits, owner
 
 
 def test_resources_are_the_values_set(renders):
     backend = app_container(renders["production"], "backend")
-    assert backend["resources"] == {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
+    assert backend["resources"] == {
+        "requests": {"cpu": "250m", "memory": "256Mi", "ephemeral-storage": "64Mi"},
+        "limits": {"cpu": "1", "memory": "512Mi", "ephemeral-storage": "256Mi"},
+    }
 
 
 # Secret, ConfigMaps and environment (docs/ARCHITECTURE.md "Environment") ----------------------
@@ -332,16 +362,42 @@ APP_ENVIRONMENT = {
 
 @pytest.mark.parametrize("name", sorted(SECRET_NAMES))
 @pytest.mark.parametrize("component", sorted(APP_ENVIRONMENT))
-def test_each_app_reads_its_secret_keys_and_its_config_map(renders, name, component):
+def test_each_app_reads_its_secret_keys_as_files_and_its_config_map(renders, name, component):
     rendered = renders[name]
     secret_keys, config_keys = APP_ENVIRONMENT[component]
     config_map = f"{FULLNAME}-{component}"
     assert set(rendered.get("ConfigMap", config_map)["data"]) == config_keys
-    for container in containers(rendered.deployment(component)["spec"]["template"]["spec"]):
+    pod_spec = rendered.deployment(component)["spec"]["template"]["spec"]
+    for container in containers(pod_spec):
+        (files,) = secret_files(pod_spec, container)
+        assert (files.secret, files.keys, files.optional_keys) == (
+            SECRET_NAMES[name],
+            secret_keys,
+            {"OPENROUTER_API_KEY"} & secret_keys,
+        ), container["name"]
+        assert (files.mount_path, files.read_only) == (SECRETS_DIR, True), container["name"]
         secret_env, config_maps, plain_env = env_sources(container)
-        assert secret_env == {key: (SECRET_NAMES[name], key) for key in secret_keys}, container["name"]
+        assert secret_env == {}, container["name"]
         assert config_maps == {config_map}, container["name"]
-        assert plain_env <= {"HOSTNAME"}, container["name"]
+        assert plain_env <= {"HOSTNAME", "SECRETS_DIR"}, container["name"]
+        assert {e["name"]: e.get("value") for e in container["env"]}["SECRETS_DIR"] == SECRETS_DIR
+
+
+def test_no_secret_value_reaches_any_container_as_an_environment_variable(scenario):
+    for owner, pod_spec in scenario.pod_specs():
+        for container in containers(pod_spec):
+            secret_env, _, _ = env_sources(container)
+            assert secret_env == {}, f"{owner} {container['name']}"
+            assert not [s for s in container.get("envFrom", []) if "secretRef" in s], f"{owner} {container['name']}"
+
+
+def test_secret_files_are_readable_by_root_and_the_pods_group_only(scenario):
+    for component in ("frontend", "backend"):
+        pod_spec = scenario.deployment(component)["spec"]["template"]["spec"]
+        assert pod_spec["securityContext"]["fsGroup"] == APP_UID  # the group the kubelet gives the files
+        for container in containers(pod_spec):
+            (files,) = secret_files(pod_spec, container)
+            assert files.mode == 0o440, f"{component} {container['name']}"
 
 
 def test_frontend_listens_on_all_interfaces_despite_the_pod_hostname(scenario):
@@ -353,15 +409,20 @@ def test_existing_secret_switches_the_chart_secret_off_and_is_referenced():
     rendered = render(set_values={"existingSecret": "my-secret"})
     assert rendered.all("Secret") == []
     for component in ("frontend", "backend"):
-        for container in containers(rendered.deployment(component)["spec"]["template"]["spec"]):
-            secret_env, _, _ = env_sources(container)
-            assert {secret for secret, _ in secret_env.values()} == {"my-secret"}
+        pod_spec = rendered.deployment(component)["spec"]["template"]["spec"]
+        for container in containers(pod_spec):
+            assert [files.secret for files in secret_files(pod_spec, container)] == ["my-secret"]
         assert "checksum/secret" not in rendered.deployment(component)["spec"]["template"]["metadata"]["annotations"]
 
 
-def test_openrouter_key_is_optional_in_an_existing_secret(renders):
-    (entry,) = [e for e in app_container(renders["production"], "backend")["env"] if e["name"] == "OPENROUTER_API_KEY"]
-    assert entry["valueFrom"]["secretKeyRef"]["optional"] is True
+def test_only_the_openrouter_key_may_be_absent_from_an_existing_secret(renders):
+    # A missing required key keeps the pod from starting (as a secretKeyRef did); a missing API key means offline mode.
+    pod_spec = renders["production"].deployment("backend")["spec"]["template"]["spec"]
+    (volume,) = [v for v in pod_spec["volumes"] if v["name"] == "secrets"]
+    optional = {
+        item["key"]: s["secret"].get("optional", False) for s in volume["projected"]["sources"] for item in s["secret"]["items"]
+    }
+    assert optional == {"DATABASE_URL": False, "BETTER_AUTH_SECRET": False, "OPENROUTER_API_KEY": True}
 
 
 # Checksums -------------------------------------------------------------------------------------
@@ -405,6 +466,7 @@ def test_migrations_run_in_an_init_container_of_the_backend_image_before_it_serv
     assert "command" not in migrate  # the image's entrypoint is the virtualenv's python
     assert migrate["image"] == backend["image"]
     assert env_sources(migrate) == env_sources(backend)
+    assert secret_files(pod_spec, migrate) == secret_files(pod_spec, backend)
     assert "initContainers" not in scenario.deployment("frontend")["spec"]["template"]["spec"]
 
 
@@ -422,6 +484,31 @@ def test_image_tag_defaults_to_the_app_version_and_follows_the_values():
     frontend = app_container(rendered, "frontend")
     assert frontend["image"] == "todo-chatbot-frontend:0.1.0"
     assert frontend["imagePullPolicy"] == "Never"
+
+
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+
+
+def test_a_digest_pins_every_container_of_the_component_to_that_image():
+    # With a digest and no tag, no appVersion tag is made up beside it; with both, the tag is kept for people to read.
+    rendered = render(
+        set_values={
+            **TEST_SECRETS,
+            "backend.image.digest": DIGEST,
+            "frontend.image.repository": "registry.test:5000/todo/frontend",
+            "frontend.image.tag": "4e5f6a7b",
+            "frontend.image.digest": DIGEST,
+        }
+    )
+    expected = {
+        "backend": f"todo-chatbot-backend@{DIGEST}",
+        "frontend": f"registry.test:5000/todo/frontend:4e5f6a7b@{DIGEST}",
+    }
+    for component, image in expected.items():
+        pod_spec = rendered.deployment(component)["spec"]["template"]["spec"]
+        assert {c["image"] for c in containers(pod_spec)} == {image}, component
+    test_images = {c["name"]: c["image"] for c in rendered.get("Pod", TEST_POD)["spec"]["containers"]}
+    assert test_images == {"backend-ready": expected["backend"], "frontend-ready": expected["frontend"]}
 
 
 # Value-switched objects ------------------------------------------------------------------------

@@ -50,6 +50,12 @@ SCHEMA_REJECTIONS = {
     "CPU target above 100%": ({"backend.autoscaling.targetCPUUtilizationPercentage": 150}, "maximum: got 150, want 100"),
     "ingress host with a scheme": ({"ingress.host": "https://todo.example.com"}, "at '/ingress/host'"),
     "memory in a unit Kubernetes lacks": ({"frontend.resources.limits.memory": "1GB"}, "at '/frontend/resources/limits/memory'"),
+    "no ephemeral-storage limit": (
+        {"helmTest.resources.limits.ephemeral-storage": None},
+        "at '/helmTest/resources/limits': missing property 'ephemeral-storage'",
+    ),
+    "image digest of another algorithm": ({"backend.image.digest": "sha512:" + "0" * 64}, "at '/backend/image/digest'"),
+    "image digest too short": ({"frontend.image.digest": "sha256:abc123"}, "at '/frontend/image/digest'"),
 }
 
 
@@ -81,6 +87,7 @@ CROSS_CHECKS = {
         "frontend.preStopSleepSeconds (30) must be less than frontend.terminationGracePeriodSeconds (30)",
     ),
     "ingress without a host": ({"ingress.enabled": True}, "ingress.host is required when ingress.enabled is true"),
+    "no fsGroup to read the secret files": ({"podSecurityContext.fsGroup": None}, "podSecurityContext.fsGroup is required"),
 }
 
 
@@ -98,14 +105,17 @@ def test_autoscaling_bounds_are_not_checked_while_autoscaling_is_off():
 
 def test_pulumi_values_are_accepted():
     """The values docs/ARCHITECTURE.md says the Pulumi program sets, with every key present."""
-    resources = {"requests": {"cpu": "100m", "memory": "192Mi"}, "limits": {"cpu": "500m", "memory": "384Mi"}}
+    resources = {
+        "requests": {"cpu": "100m", "memory": "192Mi", "ephemeral-storage": "128Mi"},
+        "limits": {"cpu": "500m", "memory": "384Mi", "ephemeral-storage": "512Mi"},
+    }
     autoscaling = {"enabled": True, "minReplicas": 2, "maxReplicas": 5, "targetCPUUtilizationPercentage": 70}
     pulumi_values = {
         "existingSecret": "todo-chatbot-app",
         "secrets": {"databaseUrl": "", "betterAuthSecret": "", "openrouterApiKey": ""},
         "backend": {
             "replicaCount": 2,
-            "image": {"repository": "todo-chatbot-backend", "tag": "0a1b2c3d", "pullPolicy": "Never"},
+            "image": {"repository": "todo-chatbot-backend", "tag": "0a1b2c3d", "digest": "", "pullPolicy": "Never"},
             "resources": resources,
             "config": {
                 "logLevel": "INFO",
@@ -118,7 +128,7 @@ def test_pulumi_values_are_accepted():
         },
         "frontend": {
             "replicaCount": 2,
-            "image": {"repository": "todo-chatbot-frontend", "tag": "4e5f6a7b", "pullPolicy": "Never"},
+            "image": {"repository": "todo-chatbot-frontend", "tag": "4e5f6a7b", "digest": "", "pullPolicy": "Never"},
             "resources": resources,
             "service": {"type": "NodePort", "port": 3000, "nodePort": 30000},
             "config": {"betterAuthUrl": "http://localhost:3000"},

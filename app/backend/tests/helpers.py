@@ -69,7 +69,8 @@ def backend_env(database_url: str, **extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("OPENROUTER_", "DB_", "PRESTART_")) and key not in ("ALLOWED_ORIGINS", "PORT")
+        if not key.startswith(("OPENROUTER_", "DB_", "PRESTART_"))
+        and key not in ("ALLOWED_ORIGINS", "PORT", "SECRETS_DIR")
     }
     env.update(DATABASE_URL=database_url, BETTER_AUTH_SECRET=SECRET, LOG_LEVEL="INFO", PYTHONUNBUFFERED="1")
     env.update(extra)

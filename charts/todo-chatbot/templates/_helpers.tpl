@@ -99,12 +99,18 @@ Name of the Secret the pods read: existingSecret when given, otherwise the chart
 {{- end }}
 
 {{/*
-Image reference of one component; the tag defaults to the chart's appVersion.
+Image reference of one component. Without a digest: repository:tag, the tag defaulting to the
+chart's appVersion. With a digest: repository@digest, or repository:tag@digest when a tag is
+set (the runtime pulls by the digest; the tag only tells people which version it is).
 Call with (dict "root" $ "component" "backend").
 */}}
 {{- define "todo-chatbot.image" -}}
 {{- $image := (index .root.Values .component).image }}
+{{- if $image.digest }}
+{{- printf "%s%s@%s" $image.repository (ternary (printf ":%s" $image.tag) "" (not (empty $image.tag))) $image.digest }}
+{{- else }}
 {{- printf "%s:%s" $image.repository (default .root.Chart.AppVersion $image.tag) }}
+{{- end }}
 {{- end }}
 
 {{/*

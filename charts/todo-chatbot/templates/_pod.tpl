@@ -3,22 +3,55 @@ Pieces shared by the pod templates of both components.
 */}}
 
 {{/*
-Environment from the Secret (docs/ARCHITECTURE.md "Environment"). Each component reads only
-the keys it uses. Call with (dict "root" $ "keys" (list "DATABASE_URL" ...)).
-OPENROUTER_API_KEY may be absent from an existing Secret: the assistant then runs offline.
+The Secret as read-only files (docs/ARCHITECTURE.md "Environment"), never as environment
+variables (inherited by every child process and shown by anything that dumps the environment):
+each key the component reads is a file named after it in the directory SECRETS_DIR names.
 */}}
-{{- define "todo-chatbot.secretEnv" -}}
-{{- $secretName := include "todo-chatbot.secretName" .root }}
-{{- range .keys }}
-- name: {{ . }}
-  valueFrom:
-    secretKeyRef:
-      name: {{ $secretName }}
-      key: {{ . }}
-      {{- if eq . "OPENROUTER_API_KEY" }}
-      optional: true
+{{- define "todo-chatbot.secretsDir" -}}
+/var/run/secrets/todo-chatbot
+{{- end }}
+
+{{/*
+The secrets volume of one component: a projected volume with only the keys it reads. Mode 0440
+(written in decimal: 288): root owns the files, the pod's fsGroup may read them, nobody else.
+OPENROUTER_API_KEY may be absent from an existing Secret (the assistant then runs offline), so it
+comes from a second source marked optional; a missing required key keeps the pod from starting,
+as a missing secretKeyRef would. Call with (dict "root" $ "keys" (list "DATABASE_URL" ...)).
+*/}}
+{{- define "todo-chatbot.secretsVolume" -}}
+{{- $secretName := include "todo-chatbot.secretName" .root -}}
+- name: secrets
+  projected:
+    defaultMode: 288
+    sources:
+      - secret:
+          name: {{ $secretName }}
+          items:
+            {{- range without .keys "OPENROUTER_API_KEY" }}
+            - key: {{ . }}
+              path: {{ . }}
+            {{- end }}
+      {{- if has "OPENROUTER_API_KEY" .keys }}
+      - secret:
+          name: {{ $secretName }}
+          optional: true
+          items:
+            - key: OPENROUTER_API_KEY
+              path: OPENROUTER_API_KEY
       {{- end }}
 {{- end }}
+
+{{/*
+What each app container needs to read its secrets volume: the read-only mount and SECRETS_DIR.
+*/}}
+{{- define "todo-chatbot.secretsMount" -}}
+- name: secrets
+  mountPath: {{ include "todo-chatbot.secretsDir" . }}
+  readOnly: true
+{{- end }}
+{{- define "todo-chatbot.secretsDirEnv" -}}
+- name: SECRETS_DIR
+  value: {{ include "todo-chatbot.secretsDir" . }}
 {{- end }}
 
 {{/*

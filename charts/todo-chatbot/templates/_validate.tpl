@@ -12,4 +12,8 @@ Checks between values that values.schema.json cannot express. Rendered by valida
 {{- fail (printf "%s.preStopSleepSeconds (%d) must be less than %s.terminationGracePeriodSeconds (%d), or the app never gets SIGTERM before it is killed" $component (int $values.preStopSleepSeconds) $component (int $values.terminationGracePeriodSeconds)) }}
 {{- end }}
 {{- end }}
+{{- /* The secret files are mode 0440, owned by root and the pod's fsGroup (_pod.tpl): without one, the apps' non-root user could not read them. */ -}}
+{{- if not (.Values.podSecurityContext | default dict).fsGroup }}
+{{- fail "podSecurityContext.fsGroup is required: the apps read their secrets from files that only root and the pod's fsGroup may read (mode 0440); set it, e.g. to the images' group 65532 (the default)" }}
+{{- end }}
 {{- end }}

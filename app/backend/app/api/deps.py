@@ -7,7 +7,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
-from app.chat.assistant import Assistant
+from app.chat.interface import Assistant
 from app.core.config import Settings
 from app.core.security import InvalidTokenError, user_id_from_token
 from app.models import ErrorMessage

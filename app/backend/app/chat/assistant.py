@@ -1,29 +1,13 @@
-"""The chat assistant: the interface the routes use, offline mode, and the choice between the two."""
+"""The chat assistant: offline mode, and the choice between it and the online model (interface.py)."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal, Protocol
 
 from sqlmodel import Session
 
+from app.chat.interface import Assistant, AssistantAnswer
 from app.chat.offline import respond_offline
 from app.core.config import Settings
 from app.models import Message
-
-
-@dataclass(frozen=True)
-class AssistantAnswer:
-    content: str
-    tasks_changed: bool
-    mode: Literal["online", "offline", "unavailable"]
-
-
-class Assistant(Protocol):
-    def respond(self, session: Session, user_id: str, history: Sequence[Message]) -> AssistantAnswer:
-        """Answer the last (user) message of `history`, acting on `user_id`'s tasks."""
-        ...
-
-    def close(self) -> None: ...
 
 
 class OfflineAssistant:

@@ -10,7 +10,7 @@ import openai
 from openai.types.chat import ChatCompletionFunctionToolParam, ChatCompletionMessageParam
 from sqlmodel import Session
 
-from app.chat.assistant import AssistantAnswer
+from app.chat.interface import AssistantAnswer
 from app.chat.tools import TOOLS, run_tool
 from app.core.config import Settings
 from app.models import Message, MessageRole

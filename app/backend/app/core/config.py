@@ -1,14 +1,22 @@
 """Settings from the environment (keys as in docs/ARCHITECTURE.md).
 
+Secrets may also come from files: with SECRETS_DIR set, a setting missing from the
+environment is read from the file of the same name in that directory (e.g.
+`$SECRETS_DIR/DATABASE_URL`, the layout of a mounted Kubernetes Secret). An environment
+variable wins over a file.
+
 The service refuses to start when a required setting is missing or still a
 placeholder copied from an example file: a clear message at start-up beats a
 confusing failure on the first request.
 """
 
+import os
 import re
 import sys
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Annotated, Literal
+from pathlib import Path
+from typing import Annotated, Literal, NoReturn
 
 from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -117,12 +125,35 @@ def describe_errors(error: ValidationError) -> list[str]:
     return lines
 
 
+SECRETS_DIR_VARIABLE = "SECRETS_DIR"
+
+
+def secrets_dir(environ: Mapping[str, str] = os.environ) -> Path | None:
+    """The directory named by SECRETS_DIR, or None when unset; ValueError when it is not a directory."""
+    value = environ.get(SECRETS_DIR_VARIABLE, "").strip()
+    if not value:
+        return None
+    path = Path(value)
+    if not path.is_dir():
+        raise ValueError(f"{SECRETS_DIR_VARIABLE} {value} is not a directory")
+    return path
+
+
+def _exit_with(lines: list[str]) -> NoReturn:
+    for line in lines:
+        print(f"configuration error: {line}", file=sys.stderr)
+    raise SystemExit(2) from None
+
+
 @lru_cache
 def get_settings() -> Settings:
     """The process settings; exits with one clear line per bad variable instead of a traceback."""
     try:
-        return Settings()  # values come from the environment
+        directory = secrets_dir()
+    except ValueError as error:
+        _exit_with([str(error)])
+    try:
+        # Environment first, then the files of SECRETS_DIR (pydantic-settings' own order).
+        return Settings(_secrets_dir=directory)
     except ValidationError as error:
-        for line in describe_errors(error):
-            print(f"configuration error: {line}", file=sys.stderr)
-        raise SystemExit(2) from None
+        _exit_with(describe_errors(error))

@@ -1,6 +1,9 @@
+import { type Environment, withSecretFiles } from "./secret-files";
+
 /**
  * The server's run-time configuration, read from the environment on every call (never
- * at build time: the same image runs in every environment). See docs/ARCHITECTURE.md.
+ * at build time: the same image runs in every environment). The secrets may instead be files
+ * in SECRETS_DIR (secret-files.ts). See docs/ARCHITECTURE.md.
  */
 export interface ServerConfig {
   /** postgresql://USER:PASSWORD@HOST:5432/DB, where Better Auth keeps users and sessions. */
@@ -19,7 +22,8 @@ export class ConfigError extends Error {
 
 export const MIN_SECRET_LENGTH = 32;
 
-type Environment = Record<string, string | undefined>;
+/** The secrets the frontend reads (docs/ARCHITECTURE.md "Environment"). */
+export const SECRET_KEYS = ["DATABASE_URL", "BETTER_AUTH_SECRET"] as const;
 
 function readUrl(env: Environment, key: string, protocols: readonly string[], problems: string[]): string {
   const value = env[key]?.trim();
@@ -42,8 +46,9 @@ function readUrl(env: Environment, key: string, protocols: readonly string[], pr
 }
 
 /** Reads and validates the configuration; throws one ConfigError that lists every problem. */
-export function readServerConfig(env: Environment = process.env): ServerConfig {
+export function readServerConfig(environment: Environment = process.env): ServerConfig {
   const problems: string[] = [];
+  const env = withSecretFiles(environment, SECRET_KEYS, problems);
   const databaseUrl = readUrl(env, "DATABASE_URL", ["postgresql:", "postgres:"], problems);
   const betterAuthUrl = readUrl(env, "BETTER_AUTH_URL", ["http:", "https:"], problems);
   const backendUrl = readUrl(env, "BACKEND_URL", ["http:", "https:"], problems);
