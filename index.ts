@@ -9,17 +9,26 @@ import { AppSecrets } from "./components/appSecrets";
 import { Database } from "./components/database";
 import { Platform } from "./components/platform";
 import { TodoChatbotChart } from "./components/todoChatbotChart";
+import { reachableKubeconfig } from "./lib/kubernetesApi";
 import { RELEASE_NAME } from "./lib/labels";
+import pluginVersions from "./lib/pluginVersions.json";
 
 const config = loadConfig();
 
 const kubernetes = new k8s.Provider("kubernetes", {
-    kubeconfig: config.kubernetes.renderYamlToDirectory ? undefined : config.kubernetes.kubeconfig,
+    kubeconfig: config.kubernetes.renderYamlToDirectory
+        ? undefined
+        : reachableKubeconfig(config.kubernetes.kubeconfig, config.kubernetes.context, config.stack),
     context: config.kubernetes.renderYamlToDirectory ? undefined : config.kubernetes.context,
     renderYamlToDirectory: config.kubernetes.renderYamlToDirectory,
     enableServerSideApply: true,
 });
-const dockerDaemon = new docker.Provider("docker", { host: config.docker.host, certPath: config.docker.certPath });
+// The docker plugin is newer than its SDK (docs/DECISIONS.md, "Pulumi versions"): ask for it by version.
+const dockerDaemon = new docker.Provider(
+    "docker",
+    { host: config.docker.host, certPath: config.docker.certPath },
+    { version: pluginVersions.docker },
+);
 
 const platform = new Platform("platform", {
     namespace: config.namespace,
@@ -56,6 +65,7 @@ const images = {
         context: path.join(__dirname, "app", "frontend"),
         registry: config.images.registry,
         buildOnPreview: config.images.buildOnPreview,
+        platform: config.images.platform,
         provider: dockerDaemon,
     }),
     backend: new AppImage("backend", {
@@ -63,6 +73,7 @@ const images = {
         context: path.join(__dirname, "app", "backend"),
         registry: config.images.registry,
         buildOnPreview: config.images.buildOnPreview,
+        platform: config.images.platform,
         provider: dockerDaemon,
     }),
 };
@@ -75,13 +86,13 @@ const app = new TodoChatbotChart(
         namespace: platform.namespace,
         existingSecret: secrets.secretName,
         frontend: {
-            image: { ref: images.frontend.imageRef, pullPolicy: images.frontend.pullPolicy },
+            image: images.frontend.reference,
             replicas: config.frontend.replicas,
             serviceType: config.frontend.serviceType,
             nodePort: config.frontend.nodePort,
         },
         backend: {
-            image: { ref: images.backend.imageRef, pullPolicy: images.backend.pullPolicy },
+            image: images.backend.reference,
             replicas: config.backend.replicas,
         },
         resources: config.resources,
@@ -94,6 +105,7 @@ const app = new TodoChatbotChart(
                   tlsSecretName: "secretName" in config.ingress.tls ? config.ingress.tls.secretName : secrets.tlsSecretName!,
               }
             : undefined,
+        pinnedImages: [images.frontend.imageRef, images.backend.imageRef],
         openrouterModel: config.assistant.model,
         logLevel: config.logLevel,
         provider: kubernetes,

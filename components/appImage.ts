@@ -13,39 +13,50 @@ export interface AppImageArgs {
     registry?: RegistrySettings;
     /** Build during `pulumi preview` as well, so a broken Dockerfile fails the preview. */
     buildOnPreview: boolean;
+    /** Target platform of the build, os/arch (e.g. linux/amd64; linux/arm64 for Minikube on Apple silicon). */
+    platform: string;
     /** Docker daemon that builds (and, with a registry, pushes) the image. */
     provider: docker.Provider;
+}
+
+/** The image as the chart's `image` values take it (known during a preview, so the chart renders in full). */
+export interface ImageReference {
+    repository: string;
+    /** Content hash of the build context (see lib/contextHash.ts). */
+    tag: string;
+    /** Never: a locally built image must not be looked for in a registry. IfNotPresent: tags and digests are immutable. */
+    pullPolicy: "Never" | "IfNotPresent";
 }
 
 /**
  * One app image, built from its Dockerfile. The tag is the content hash of the build
  * context: unchanged source keeps the tag (no rollout), any change gives a new tag and so
- * a rolling update of the pods that use it.
+ * a rolling update of the pods that use it. A pushed image is also pinned by the digest the
+ * registry returned, so the pods run exactly the bytes this update built.
  */
 export class AppImage extends pulumi.ComponentResource {
-    /** repository:tag, the reference the pods use. */
+    /** The reference the pods run: repository:tag, pinned as repository:tag@digest once pushed. */
     public readonly imageRef: pulumi.Output<string>;
-    public readonly repository: string;
-    public readonly tag: string;
-    /** Never: a locally built image must not be looked for in a registry. IfNotPresent: tags are immutable. */
-    public readonly pullPolicy: "Never" | "IfNotPresent";
+    /** repository:tag, split the way the chart's values take it. */
+    public readonly reference: pulumi.Output<ImageReference>;
 
     constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("todo-chatbot:build:AppImage", name, {}, opts);
 
         const context = path.resolve(args.context);
-        this.repository = args.registry ? `${args.registry.server}/todo-chatbot-${args.app}` : `todo-chatbot-${args.app}`;
-        this.tag = hashBuildContext(context).slice(0, 16);
-        this.pullPolicy = args.registry ? "IfNotPresent" : "Never";
+        const repository = args.registry ? `${args.registry.server}/todo-chatbot-${args.app}` : `todo-chatbot-${args.app}`;
+        const tag = hashBuildContext(context).slice(0, 16);
+        const pullPolicy: ImageReference["pullPolicy"] = args.registry ? "IfNotPresent" : "Never";
 
         const image = new docker.Image(
             `${name}-image`,
             {
-                imageName: `${this.repository}:${this.tag}`,
+                imageName: `${repository}:${tag}`,
                 build: {
                     context,
                     dockerfile: path.join(context, "Dockerfile"),
                     builderVersion: "BuilderBuildKit",
+                    platform: args.platform,
                 },
                 buildOnPreview: args.buildOnPreview,
                 skipPush: !args.registry,
@@ -57,8 +68,22 @@ export class AppImage extends pulumi.ComponentResource {
             },
             { parent: this, provider: args.provider },
         );
-        this.imageRef = image.imageName;
+
+        // Derived from the image's outputs, so whatever uses them waits for the build.
+        this.reference = image.imageName.apply((): ImageReference => ({ repository, tag, pullPolicy }));
+        // repoDigest is repository@sha256:… once pushed (unknown until then). Unpushed, it is not
+        // a pullable reference (pulumi-docker-build#260), so local images stay on their content tag.
+        this.imageRef = args.registry
+            ? image.repoDigest.apply((repoDigest) => `${repository}:${tag}@${digestOf(repoDigest)}`)
+            : image.imageName;
 
         this.registerOutputs({ imageRef: this.imageRef });
     }
+}
+
+/** The sha256 digest of the repository@sha256:… reference a push returned. */
+function digestOf(repoDigest: string): string {
+    const digest = repoDigest.split("@")[1] ?? "";
+    if (!/^sha256:[a-f0-9]{64}$/.test(digest)) throw new Error(`the push returned no usable digest reference: "${repoDigest}"`);
+    return digest;
 }

@@ -2,12 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ContainerResources, ServiceType } from "../config";
 import { CHART_NAME } from "../lib/labels";
-
-export interface ImageValues {
-    /** Image reference as repository:tag. */
-    ref: pulumi.Input<string>;
-    pullPolicy: "Never" | "IfNotPresent" | "Always";
-}
+import type { ImageReference } from "./appImage";
 
 export interface TodoChatbotChartArgs {
     /** Path of the chart directory (charts/todo-chatbot). */
@@ -18,8 +13,8 @@ export interface TodoChatbotChartArgs {
     namespace: pulumi.Input<string>;
     /** The Secret with DATABASE_URL, BETTER_AUTH_SECRET and OPENROUTER_API_KEY (the chart then creates none). */
     existingSecret: pulumi.Input<string>;
-    frontend: { image: ImageValues; replicas: number; serviceType: ServiceType; nodePort: number };
-    backend: { image: ImageValues; replicas: number };
+    frontend: { image: pulumi.Input<ImageReference>; replicas: number; serviceType: ServiceType; nodePort: number };
+    backend: { image: pulumi.Input<ImageReference>; replicas: number };
     /** Requests and limits of each app container. */
     resources: ContainerResources;
     /** HorizontalPodAutoscalers from each replica count up to maxReplicas. */
@@ -31,6 +26,11 @@ export interface TodoChatbotChartArgs {
     /** Assistant model and backend log level. */
     openrouterModel: string;
     logLevel: string;
+    /**
+     * The references the pods must run, repository:tag@digest for pushed images: the rendered
+     * pod templates are pinned to them (a tag in a registry can be moved; a digest cannot).
+     */
+    pinnedImages: pulumi.Input<string>[];
     /** Kubernetes provider of the target cluster. */
     provider: k8s.Provider;
 }
@@ -73,7 +73,7 @@ export class TodoChatbotChart extends pulumi.ComponentResource {
                     existingSecret: args.existingSecret,
                     backend: {
                         replicaCount: args.backend.replicas,
-                        image: imageValues(args.backend.image),
+                        image: args.backend.image,
                         resources: args.resources,
                         config: { logLevel: args.logLevel, openrouterModel: args.openrouterModel, allowedOrigins: args.publicUrl },
                         autoscaling: autoscaling(args.backend.replicas),
@@ -81,7 +81,7 @@ export class TodoChatbotChart extends pulumi.ComponentResource {
                     },
                     frontend: {
                         replicaCount: args.frontend.replicas,
-                        image: imageValues(args.frontend.image),
+                        image: args.frontend.image,
                         resources: args.resources,
                         service: {
                             type: args.frontend.serviceType,
@@ -104,18 +104,40 @@ export class TodoChatbotChart extends pulumi.ComponentResource {
                 },
             },
             // Children do not inherit a component's dependsOn: pass it on, so e.g. the database is up before the pods start.
-            { parent: this, provider: args.provider, dependsOn: opts?.dependsOn },
+            {
+                parent: this,
+                provider: args.provider,
+                dependsOn: opts?.dependsOn,
+                // The digests are known only once the images are pushed, during the update. As chart
+                // values they would leave the whole chart unrendered in every preview (Chart v4
+                // renders nothing when a value is unknown); as a transform only the image fields wait.
+                transforms: [pinImageDigests(args.pinnedImages)],
+            },
         );
 
         this.registerOutputs({ frontendServiceName: this.frontendServiceName, backendServiceName: this.backendServiceName });
     }
 }
 
-/** Splits repository:tag the way the chart's values want it (a registry host may have a port). */
-function imageValues(image: ImageValues) {
-    return pulumi.output(image.ref).apply((ref) => {
-        const colon = ref.lastIndexOf(":");
-        if (colon <= ref.lastIndexOf("/")) throw new Error(`image reference ${ref} has no tag`);
-        return { repository: ref.slice(0, colon), tag: ref.slice(colon + 1), pullPolicy: image.pullPolicy };
+/** A transform that rewrites each container image repository:tag to its pinned repository:tag@digest. */
+export function pinImageDigests(pinnedImages: pulumi.Input<string>[]): pulumi.ResourceTransform {
+    const pinned = pulumi.all(pinnedImages);
+    const pin = (container: any) => ({
+        ...container,
+        image: pinned.apply((refs) => refs.find((ref) => ref.startsWith(`${container.image}@`)) ?? container.image),
     });
+    return ({ type, props, opts }) => {
+        const podSpec = podSpecOf(type, props);
+        if (!podSpec) return undefined;
+        podSpec.containers = podSpec.containers?.map(pin);
+        podSpec.initContainers = podSpec.initContainers?.map(pin);
+        return { props, opts };
+    };
+}
+
+/** The pod spec inside a workload's properties (mutable), or undefined for other kinds. */
+function podSpecOf(type: string, props: any): any {
+    if (/^kubernetes:(apps\/v1:(Deployment|StatefulSet|DaemonSet|ReplicaSet)|batch\/v1:Job)$/.test(type)) return props.spec?.template?.spec;
+    if (type === "kubernetes:batch/v1:CronJob") return props.spec?.jobTemplate?.spec?.template?.spec;
+    return undefined;
 }

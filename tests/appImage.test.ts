@@ -107,13 +107,18 @@ describe("build context hash", () => {
 describe("AppImage", function () {
     this.timeout(30_000);
 
+    const PUSHED_DIGEST = `sha256:${"ab".repeat(32)}`;
+
     async function imageNameFor(context: string, registry?: { server: string; username: string; password: pulumi.Output<string> }) {
         const images: Record<string, any>[] = [];
         await pulumi.runtime.setMocks(
             {
                 newResource: (args) => {
-                    if (args.type === "docker:index/image:Image") images.push(args.inputs);
-                    return { id: `${args.name}-id`, state: args.inputs };
+                    if (args.type !== "docker:index/image:Image") return { id: `${args.name}-id`, state: args.inputs };
+                    images.push(args.inputs);
+                    // The provider reports the registry's digest only for a pushed image.
+                    const repoDigest = args.inputs.skipPush ? "" : `${args.inputs.imageName.split(":")[0]}@${PUSHED_DIGEST}`;
+                    return { id: `${args.name}-id`, state: { ...args.inputs, repoDigest } };
                 },
                 call: (args) => args.inputs,
             },
@@ -122,12 +127,14 @@ describe("AppImage", function () {
             false,
         );
         const provider = new docker.Provider("docker", {});
-        const image = new AppImage("backend", { app: "backend", context, buildOnPreview: true, provider, registry });
+        const image = new AppImage("backend", { app: "backend", context, buildOnPreview: true, platform: "linux/arm64", provider, registry });
         const ref = await resolve(image.imageRef);
+        const reference = await resolve(image.reference);
         await pulumi.runtime.disconnect();
         assert.strictEqual(images.length, 1);
-        assert.strictEqual(images[0].imageName, ref, "the component exports the reference it builds");
-        return { ref, inputs: images[0], pullPolicy: image.pullPolicy };
+        assert.strictEqual(images[0].build.platform, "linux/arm64", "the configured platform reaches the build");
+        assert.strictEqual(images[0].imageName, `${reference.repository}:${reference.tag}`, "the component exports the reference it builds");
+        return { ref, reference, inputs: images[0], pullPolicy: reference.pullPolicy };
     }
 
     it("tags the image with the context hash and retags it exactly when the context changes", async () => {
@@ -141,13 +148,15 @@ describe("AppImage", function () {
         assert.notStrictEqual((await imageNameFor(dir)).ref, first.ref, "changed source: new tag, so a rolling update");
     });
 
-    it("builds locally with pull policy Never, or pushes to a registry with pull policy IfNotPresent", async () => {
+    it("builds locally with pull policy Never, or pushes to a registry and pins the pushed digest with pull policy IfNotPresent", async () => {
         const dir = makeContext(BASE);
         const local = await imageNameFor(dir);
         assert.strictEqual(local.inputs.skipPush, true);
         assert.strictEqual(local.pullPolicy, "Never");
         const pushed = await imageNameFor(dir, { server: "registry.example.com/team", username: "ci", password: pulumi.secret("token") });
-        assert.match(pushed.ref, /^registry\.example\.com\/team\/todo-chatbot-backend:[0-9a-f]{16}$/);
+        assert.match(pushed.ref, /^registry\.example\.com\/team\/todo-chatbot-backend:[0-9a-f]{16}@sha256:(ab){32}$/, "pods pin the pushed digest");
+        assert.ok(pushed.ref.endsWith(`@${PUSHED_DIGEST}`));
+        assert.strictEqual(local.ref, `${local.reference.repository}:${local.reference.tag}`, "an unpushed image stays on its content tag");
         assert.strictEqual(pushed.inputs.skipPush, false);
         assert.strictEqual(plain(pushed.inputs.registry).username, "ci");
         assert.strictEqual(plain(pushed.inputs.registry).password, "token");

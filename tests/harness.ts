@@ -2,6 +2,7 @@
 // (Pulumi.yaml defaults merged with Pulumi.<stack>.yaml, as the engine does) and records
 // every resource registration: type, name, inputs, parent, provider and dependencies.
 import * as fs from "fs";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -53,9 +54,25 @@ export function stackConfig(stack: string): Record<string, string> {
     return config;
 }
 
-/** An existing, empty kubeconfig path, so the program's "kubeconfig exists" check passes. */
+/**
+ * A kubeconfig whose contexts (the stacks' kubeContext values) name an API server that accepts
+ * connections: a TCP listener on loopback, enough for the program's reachability check
+ * (lib/kubernetesApi.ts); the mocked provider never talks to it.
+ */
 export const FAKE_KUBECONFIG = (() => {
+    const listener = net.createServer((socket) => socket.destroy()).listen(0, "127.0.0.1");
+    listener.unref();
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "todo-kube-")), "config");
+    const contexts = ["minikube", "production"];
+    listener.once("listening", () => {
+        const { port } = listener.address() as net.AddressInfo;
+        fs.writeFileSync(
+            file,
+            "apiVersion: v1\nkind: Config\n" +
+                `clusters: [{name: fake, cluster: {server: "https://127.0.0.1:${port}"}}]\n` +
+                `contexts: [${contexts.map((name) => `{name: ${name}, context: {cluster: fake}}`).join(", ")}]\nusers: []\n`,
+        );
+    });
     fs.writeFileSync(file, "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n");
     return file;
 })();
@@ -102,6 +119,10 @@ export async function runProgram(
         options.preview ?? false,
     );
     pulumi.runtime.setAllConfig(config, secretKeys);
+    // The mock monitor declines resource transforms, so a resource registered with one (the
+    // chart's digest pinning, tested on its own in pinImageDigests.test.ts) would never be
+    // registered under mocks; the engine supports them. Say the monitor does; the mocks ignore them.
+    require("@pulumi/pulumi/runtime/state").getStore().supportsTransforms = true;
 
     // Record what the mocks are not told: parent, provider and dependencies of each registration.
     const monitor = pulumi.runtime.getMonitor() as any;
