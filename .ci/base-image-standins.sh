@@ -31,7 +31,7 @@
 #   postgres:15-bookworm          the debian stand-in without the host CA (local image
 #                                 todo-chatbot-standin/debian:<v>-slim) + Debian's
 #                                 postgresql-15, an entrypoint
-#                                 honouring POSTGRES_USER/POSTGRES_PASSWORD/POSTGRES_DB, data in
+#                                 honouring POSTGRES_USER/POSTGRES_PASSWORD[_FILE]/POSTGRES_DB, data in
 #                                 /var/lib/postgresql/data, UTF-8 databases, pg_isready on PATH
 # Downloads are cached under $TODO_CACHE/standins (the minbase tree per suite and day,
 # the .deb files under their versioned names).
@@ -47,16 +47,18 @@ CACHE="$TODO_CACHE/standins"
 MIRROR="$(awk '/^URIs:/ {print $2; exit} /^deb / {print $2; exit}' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null)"
 MIRROR="${MIRROR:-http://deb.debian.org/debian}"
 mkdir -p "$CACHE/debs"
-CA_LABEL=org.todo-chatbot.standin-ca
+CA_LABEL=org.todo-chatbot.standin-ca # also keys the postgres stand-in, by its entrypoint
 HOST_CA=/etc/ssl/certs/ca-certificates.crt
 [ -s "$HOST_CA" ] || { echo "no CA bundle at $HOST_CA: install Debian's ca-certificates" >&2; exit 1; }
 HOST_CA_KEY="ca-sha256:$(sha256sum "$HOST_CA" | cut -c1-64)"
 
-# builder_ca_key TAG: for a builder image, the CA label its stand-in must carry (the bundle's
-# hash: a changed bundle, e.g. a new proxy CA, rebuilds it); nothing for the other images.
-builder_ca_key() {
+# standin_key TAG: the label a stand-in must carry to be current: for a builder image the CA
+# bundle's hash (a changed bundle, e.g. a new proxy CA, rebuilds it), for postgres its
+# entrypoint's hash; nothing for the other images.
+standin_key() {
   case "$1" in
     debian:*-slim|node:*-bookworm-slim) echo "$HOST_CA_KEY" ;;
+    postgres:*) echo "entrypoint-sha256:$(postgres_entrypoint | sha256sum | cut -c1-64)" ;;
   esac
 }
 
@@ -138,7 +140,7 @@ build_debian_slim() {
   plain="$(plain_debian)"
   ctx="$(mktemp -d /tmp/todo-debian-standin.XXXXXX)"
   cp "$HOST_CA" "$ctx/ca-certificates.crt"
-  $DOCKER build -q -t "$tag" --label "$CA_LABEL=$(builder_ca_key "$tag")" --build-arg BASE="$plain" \
+  $DOCKER build -q -t "$tag" --label "$CA_LABEL=$(standin_key "$tag")" --build-arg BASE="$plain" \
     -f - "$ctx" >/dev/null <<'EOF'
 ARG BASE
 FROM $BASE
@@ -171,7 +173,7 @@ build_node_slim() {
   ctx="$(mktemp -d /tmp/todo-node-standin.XXXXXX)"
   cp "$(command -v node)" "$ctx/node"
   cp -a "$(npm root -g 2>/dev/null)/npm" "$ctx/npm"
-  $DOCKER build -q -t "$tag" --label "$CA_LABEL=$(builder_ca_key "$tag")" \
+  $DOCKER build -q -t "$tag" --label "$CA_LABEL=$(standin_key "$tag")" \
     --build-arg BASE="$debian_tag" --build-arg NODE_VERSION="$version" -f - "$ctx" >/dev/null <<'EOF'
 ARG BASE
 FROM $BASE
@@ -280,16 +282,16 @@ build_distroless_node() {
   $DOCKER run --rm "$tag" -e 'require("node:crypto").randomUUID(); console.log("node stand-in ok", process.version)'
 }
 
-build_postgres() {
-  local tag="$1" major debian_tag ctx
-  major="${tag#postgres:}"; major="${major%%[.-]*}"
-  debian_tag="$(plain_debian)"
-  ctx="$(mktemp -d /tmp/todo-postgres-standin.XXXXXX)"
-  cat >"$ctx/docker-entrypoint.sh" <<'EOF'
+# postgres_entrypoint: the stand-in's entrypoint script (its hash labels the stand-in, so a
+# changed entrypoint rebuilds it).
+postgres_entrypoint() {
+  cat <<'EOF'
 #!/bin/bash
 # Stand-in entrypoint: the parts of the official one docker-compose.yml relies on.
 set -euo pipefail
-: "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}"
+# Like the official image: POSTGRES_PASSWORD_FILE names a file holding the password.
+if [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then POSTGRES_PASSWORD="$(<"$POSTGRES_PASSWORD_FILE")"; fi
+: "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD or POSTGRES_PASSWORD_FILE must be set}"
 POSTGRES_USER="${POSTGRES_USER:-postgres}"
 POSTGRES_DB="${POSTGRES_DB:-$POSTGRES_USER}"
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
@@ -306,8 +308,16 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
 fi
 exec "$@"
 EOF
+}
+
+build_postgres() {
+  local tag="$1" major debian_tag ctx
+  major="${tag#postgres:}"; major="${major%%[.-]*}"
+  debian_tag="$(plain_debian)"
+  ctx="$(mktemp -d /tmp/todo-postgres-standin.XXXXXX)"
+  postgres_entrypoint >"$ctx/docker-entrypoint.sh"
   chmod 0755 "$ctx/docker-entrypoint.sh"
-  $DOCKER build -q -t "$tag" --build-arg BASE="$debian_tag" --build-arg PG_MAJOR="$major" -f - "$ctx" >/dev/null <<'EOF'
+  $DOCKER build -q -t "$tag" --label "$CA_LABEL=$(standin_key "$tag")" --build-arg BASE="$debian_tag" --build-arg PG_MAJOR="$major" -f - "$ctx" >/dev/null <<'EOF'
 ARG BASE
 FROM $BASE
 ARG PG_MAJOR
@@ -331,14 +341,14 @@ EOF
 # bundle), pulled, or a stand-in is built.
 ensure_image() {
   local tag="$1" want have old=""
-  want="$(builder_ca_key "$tag")"
+  want="$(standin_key "$tag")"
   if have="$($DOCKER image inspect -f "{{with .Config.Labels}}{{index . \"$CA_LABEL\"}}{{end}}|{{len .RepoDigests}}|{{.Id}}" "$tag" 2>/dev/null)"; then
     if [ -z "$want" ]; then echo "base image $tag: present"; return 0; fi
     case "$have" in
-      "$want|"*) echo "base image $tag: present (CI stand-in trusting this machine's CA bundle)"; return 0 ;;
-      "|0|"*) echo "base image $tag: a CI stand-in without this machine's CA bundle: replacing it" ;;
+      "$want|"*) echo "base image $tag: present (a current CI stand-in, $want)"; return 0 ;;
+      "|0|"*) echo "base image $tag: an unlabelled CI stand-in from before $CA_LABEL: replacing it" ;;
       "|"*) echo "base image $tag: present"; return 0 ;;
-      *) echo "base image $tag: a CI stand-in for another CA bundle: replacing it" ;;
+      *) echo "base image $tag: a CI stand-in for another CA bundle or entrypoint: replacing it" ;;
     esac
     old="${have##*|}"
   fi
