@@ -2,8 +2,11 @@
 // and the exact command that fixes it.
 import * as assert from "assert";
 import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { ConfigError, parseConfig, PROJECT, StackConfig, tlsPairProblem } from "../config";
-import { FAKE_KUBECONFIG, PRODUCTION_SECRETS, ProgramRun, runProgram, stackConfig } from "./harness";
+import { FAKE_KUBECONFIG, PRODUCTION_SECRETS, ProgramRun, REPO_ROOT, runProgram, stackConfig } from "./harness";
 
 /** A self-signed EC certificate for todo.example.com (the production ingressHost), valid until 2126, and its key. */
 export const TLS_CERT = `-----BEGIN CERTIFICATE-----
@@ -470,3 +473,16 @@ const QUANTITY_BAD: (string | [string, RegExp])[] = [
     "1,5Gi",
     " 1Gi",
 ];
+
+describe("renderYamlToDirectory", () => {
+    it("must lie outside the project: rendered Secrets hold plain base64", () => {
+        for (const inside of [REPO_ROOT, path.join(REPO_ROOT, "rendered"), "rendered", "./out/manifests"]) {
+            assert.throws(
+                () => parseConfig({ ...stackConfig("local"), [`${PROJECT}:renderYamlToDirectory`]: inside }, "local"),
+                /renderYamlToDirectory ".*" lies inside the project.*Fix: pulumi config set renderYamlToDirectory \/tmp\/todo-chatbot-manifests --stack local/,
+            );
+        }
+        const outside = fs.mkdtempSync(path.join(os.tmpdir(), "todo-render-"));
+        assert.strictEqual(parseConfig({ ...stackConfig("local"), [`${PROJECT}:renderYamlToDirectory`]: outside }, "local").kubernetes.renderYamlToDirectory, outside);
+    });
+});
