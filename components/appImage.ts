@@ -71,19 +71,20 @@ export class AppImage extends pulumi.ComponentResource {
 
         // Derived from the image's outputs, so whatever uses them waits for the build.
         this.reference = image.imageName.apply((): ImageReference => ({ repository, tag, pullPolicy }));
-        // repoDigest is repository@sha256:… once pushed (unknown until then). Unpushed, it is not
-        // a pullable reference (pulumi-docker-build#260), so local images stay on their content tag.
-        this.imageRef = args.registry
-            ? image.repoDigest.apply((repoDigest) => `${repository}:${tag}@${digestOf(repoDigest)}`)
-            : image.imageName;
+        this.imageRef = args.registry ? image.repoDigest.apply((repoDigest) => pinnedReference(repository, tag, repoDigest)) : image.imageName;
 
         this.registerOutputs({ imageRef: this.imageRef });
     }
 }
 
-/** The sha256 digest of the repository@sha256:… reference a push returned. */
-function digestOf(repoDigest: string): string {
-    const digest = repoDigest.split("@")[1] ?? "";
-    if (!/^sha256:[a-f0-9]{64}$/.test(digest)) throw new Error(`the push returned no usable digest reference: "${repoDigest}"`);
-    return digest;
+/**
+ * repository:tag@digest, with the digest the push returned (repoDigest is repository@sha256:…).
+ * Before the first push, in a preview, repoDigest is only the local image ID, not a pullable
+ * reference (pulumi-docker-build#260): the preview shows the tag, the update pins the digest.
+ */
+function pinnedReference(repository: string, tag: string, repoDigest: string): string {
+    const digest = repoDigest.includes("@") ? repoDigest.slice(repoDigest.indexOf("@") + 1) : undefined;
+    if (digest === undefined && pulumi.runtime.isDryRun()) return `${repository}:${tag}`;
+    if (!digest || !/^sha256:[a-f0-9]{64}$/.test(digest)) throw new Error(`the push of ${repository}:${tag} returned no digest reference, but "${repoDigest}"`);
+    return `${repository}:${tag}@${digest}`;
 }

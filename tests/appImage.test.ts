@@ -109,22 +109,26 @@ describe("AppImage", function () {
 
     const PUSHED_DIGEST = `sha256:${"ab".repeat(32)}`;
 
-    async function imageNameFor(context: string, registry?: { server: string; username: string; password: pulumi.Output<string> }) {
+    const LOCAL_IMAGE_ID = `sha256:${"12".repeat(32)}`;
+
+    async function imageNameFor(context: string, registry?: { server: string; username: string; password: pulumi.Output<string> }, preview = false) {
         const images: Record<string, any>[] = [];
         await pulumi.runtime.setMocks(
             {
                 newResource: (args) => {
                     if (args.type !== "docker:index/image:Image") return { id: `${args.name}-id`, state: args.inputs };
                     images.push(args.inputs);
-                    // The provider reports the registry's digest only for a pushed image.
-                    const repoDigest = args.inputs.skipPush ? "" : `${args.inputs.imageName.split(":")[0]}@${PUSHED_DIGEST}`;
+                    // As the provider reports it: the registry's digest once pushed; before that, in a
+                    // preview that builds, only the local image ID.
+                    const pushed = !args.inputs.skipPush && !preview;
+                    const repoDigest = pushed ? `${args.inputs.imageName.split(":")[0]}@${PUSHED_DIGEST}` : preview ? LOCAL_IMAGE_ID : "";
                     return { id: `${args.name}-id`, state: { ...args.inputs, repoDigest } };
                 },
                 call: (args) => args.inputs,
             },
             "todo-chatbot",
             "test",
-            false,
+            preview,
         );
         const provider = new docker.Provider("docker", {});
         const image = new AppImage("backend", { app: "backend", context, buildOnPreview: true, platform: "linux/arm64", provider, registry });
@@ -161,5 +165,11 @@ describe("AppImage", function () {
         assert.strictEqual(plain(pushed.inputs.registry).username, "ci");
         assert.strictEqual(plain(pushed.inputs.registry).password, "token");
         assert.strictEqual(pushed.pullPolicy, "IfNotPresent");
+    });
+
+    it("shows the tag in a preview, where the image is built but not pushed yet (its repoDigest is only the local image ID)", async () => {
+        const dir = makeContext(BASE);
+        const previewed = await imageNameFor(dir, { server: "registry.example.com/team", username: "ci", password: pulumi.secret("token") }, true);
+        assert.match(previewed.ref, /^registry\.example\.com\/team\/todo-chatbot-backend:[0-9a-f]{16}$/);
     });
 });
