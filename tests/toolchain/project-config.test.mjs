@@ -1,8 +1,8 @@
 // This project's configuration through the real engine: Pulumi.yaml's declared settings and
 // defaults, the real stack files, secrets set with the real CLI, and config.ts's validation
-// failing a real preview. The program under test is config.ts's loadConfig(), run as an inline
-// program (no language host needed); the full program also needs the provider plugins, which
-// cannot be built here (docs/PULUMI_TOOLCHAIN.md).
+// failing a real preview. The program under test is config.ts's loadConfig() alone, run as an
+// inline program: seconds, and no plugin involved. The whole program, with the language host and
+// the plugins, runs in tests/engine.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
