@@ -47,18 +47,18 @@ CACHE="$TODO_CACHE/standins"
 MIRROR="$(awk '/^URIs:/ {print $2; exit} /^deb / {print $2; exit}' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null)"
 MIRROR="${MIRROR:-http://deb.debian.org/debian}"
 mkdir -p "$CACHE/debs"
-CA_LABEL=org.todo-chatbot.standin-ca # also keys the postgres stand-in, by its entrypoint
+CA_LABEL=org.todo-chatbot.standin-ca # also keys the postgres stand-in, by its recipe
 HOST_CA=/etc/ssl/certs/ca-certificates.crt
 [ -s "$HOST_CA" ] || { echo "no CA bundle at $HOST_CA: install Debian's ca-certificates" >&2; exit 1; }
 HOST_CA_KEY="ca-sha256:$(sha256sum "$HOST_CA" | cut -c1-64)"
 
 # standin_key TAG: the label a stand-in must carry to be current: for a builder image the CA
 # bundle's hash (a changed bundle, e.g. a new proxy CA, rebuilds it), for postgres its
-# entrypoint's hash; nothing for the other images.
+# recipe's hash (Dockerfile and entrypoint); nothing for the other images.
 standin_key() {
   case "$1" in
     debian:*-slim|node:*-bookworm-slim) echo "$HOST_CA_KEY" ;;
-    postgres:*) echo "entrypoint-sha256:$(postgres_entrypoint | sha256sum | cut -c1-64)" ;;
+    postgres:*) echo "recipe-sha256:$({ postgres_dockerfile; postgres_entrypoint; } | sha256sum | cut -c1-64)" ;;
   esac
 }
 
@@ -282,8 +282,8 @@ build_distroless_node() {
   $DOCKER run --rm "$tag" -e 'require("node:crypto").randomUUID(); console.log("node stand-in ok", process.version)'
 }
 
-# postgres_entrypoint: the stand-in's entrypoint script (its hash labels the stand-in, so a
-# changed entrypoint rebuilds it).
+# postgres_dockerfile, postgres_entrypoint: the stand-in's recipe (its hash labels the stand-in,
+# so a changed recipe rebuilds it).
 postgres_entrypoint() {
   cat <<'EOF'
 #!/bin/bash
@@ -310,18 +310,14 @@ exec "$@"
 EOF
 }
 
-build_postgres() {
-  local tag="$1" major debian_tag ctx
-  major="${tag#postgres:}"; major="${major%%[.-]*}"
-  debian_tag="$(plain_debian)"
-  ctx="$(mktemp -d /tmp/todo-postgres-standin.XXXXXX)"
-  postgres_entrypoint >"$ctx/docker-entrypoint.sh"
-  chmod 0755 "$ctx/docker-entrypoint.sh"
-  $DOCKER build -q -t "$tag" --label "$CA_LABEL=$(standin_key "$tag")" --build-arg BASE="$debian_tag" --build-arg PG_MAJOR="$major" -f - "$ctx" >/dev/null <<'EOF'
+postgres_dockerfile() {
+  cat <<'EOF'
 ARG BASE
 FROM $BASE
 ARG PG_MAJOR
-RUN apt-get update -qq \
+# The official image's postgres user and group are 999, which pods' securityContexts name.
+RUN groupadd -r -g 999 postgres && useradd -r -g postgres -u 999 -d /var/lib/postgresql -s /bin/bash postgres \
+ && apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "postgresql-$PG_MAJOR" >/dev/null \
  && rm -rf /var/lib/apt/lists/* \
  && install -d -o postgres -g postgres -m 0700 /var/lib/postgresql/data \
@@ -334,6 +330,16 @@ EXPOSE 5432
 ENTRYPOINT ["docker-entrypoint.sh"]
 CMD ["postgres", "-c", "listen_addresses=*"]
 EOF
+}
+
+build_postgres() {
+  local tag="$1" major debian_tag ctx
+  major="${tag#postgres:}"; major="${major%%[.-]*}"
+  debian_tag="$(plain_debian)"
+  ctx="$(mktemp -d /tmp/todo-postgres-standin.XXXXXX)"
+  postgres_entrypoint >"$ctx/docker-entrypoint.sh"
+  chmod 0755 "$ctx/docker-entrypoint.sh"
+  postgres_dockerfile | $DOCKER build -q -t "$tag" --label "$CA_LABEL=$(standin_key "$tag")" --build-arg BASE="$debian_tag" --build-arg PG_MAJOR="$major" -f - "$ctx" >/dev/null
   rm -rf "$ctx"
 }
 
@@ -348,7 +354,7 @@ ensure_image() {
       "$want|"*) echo "base image $tag: present (a current CI stand-in, $want)"; return 0 ;;
       "|0|"*) echo "base image $tag: an unlabelled CI stand-in from before $CA_LABEL: replacing it" ;;
       "|"*) echo "base image $tag: present"; return 0 ;;
-      *) echo "base image $tag: a CI stand-in for another CA bundle or entrypoint: replacing it" ;;
+      *) echo "base image $tag: a CI stand-in for another CA bundle or recipe: replacing it" ;;
     esac
     old="${have##*|}"
   fi
