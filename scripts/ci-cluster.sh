@@ -5,13 +5,14 @@
 # containerd + runc, CNI bridge, CoreDNS, a `standard` StorageClass (local-path-provisioner),
 # NetworkPolicy enforcement (kube-router) and a local image registry on 127.0.0.1.
 #
-# Usage: scripts/ci-cluster.sh build|up|down|status|check|kubeconfig|env
+# Usage: scripts/ci-cluster.sh build|up|down|status|check|kubeconfig|env|load-image
 #   build       build and cache everything under $TODO_CACHE/cluster (a no-op when current)
 #   up          start the cluster; progress on stdout; ends with a Ready node and working DNS
 #   down        stop everything and return the machine to how it was (idempotent)
 #   status      say what runs
 #   check       exit 1, with the setup hint, unless everything `up` needs is built
 #   kubeconfig  print the path of the admin kubeconfig (context ci-cluster)
+#   load-image IMAGE...  copy images from the Docker engine into the node's containerd
 #   env         print, as shell assignments, KUBECONFIG, the local registry's address, user and
 #               password (CI_REGISTRY, CI_REGISTRY_USER, CI_REGISTRY_PASSWORD) and a few paths
 #
@@ -839,6 +840,18 @@ EOF
 }
 
 # ---------------------------------------------------------------------------------------------
+# load-image IMAGE...: copy images from the Docker engine into the node's containerd. Minikube
+# pulls third-party images (PostgreSQL's) from their registries; this cluster reaches none.
+cmd_load_image() {
+  [ $# -gt 0 ] || die "usage: $0 load-image IMAGE..."
+  [ -S "$CONTAINERD_SOCK" ] || die "ci-cluster is not up (scripts/ci-cluster.sh up)"
+  local image
+  for image in "$@"; do
+    step "loading $image from the Docker engine into the node"
+    /usr/bin/docker save "$image" | ctr_cicl images import - >/dev/null
+  done
+}
+
 main() {
   case "${1:-}" in
     build) cmd_build ;;
@@ -847,6 +860,7 @@ main() {
     status) cmd_status ;;
     kubeconfig) cmd_kubeconfig ;;
     env) cmd_env ;;
+    load-image) shift; cmd_load_image "$@" ;;
     check) check_built && echo "ci-cluster: everything is built (Kubernetes $KUBE_VERSION)" ;;
     *) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
   esac

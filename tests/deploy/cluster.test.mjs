@@ -1,0 +1,216 @@
+// The user's workflow for real, on the CI cluster (scripts/ci-cluster.sh): `pulumi up` of a stack
+// that differs from `local` only where this cluster must (kubeconfig and context, images pushed to
+// the cluster's registry on 127.0.0.1), the app used in a browser through the NodePort, the
+// NetworkPolicies probed, PostgreSQL's pod deleted, a no-op up, a one-line backend change rolled
+// out under a request loop, `pulumi destroy`, and a fresh up afterwards.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { appendFileSync } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import commands from "../engine/commands.json" with { type: "json" };
+import { previewJson, projectCopy, repoRoot, urnParts } from "../engine/support.mjs";
+
+const run = promisify(execFile);
+const STACK = "ci";
+const APP_URL = "http://localhost:30000"; // the local stack's publicUrl: Better Auth checks the origin
+const NAMESPACE = "todo-chatbot";
+
+const clusterEnv = Object.fromEntries(
+  (await run("bash", [path.join(repoRoot, "scripts/ci-cluster.sh"), "env"])).stdout.trim().split("\n").map((line) => {
+    const at = line.indexOf("=");
+    return [line.slice(0, at), line.slice(at + 1)];
+  }),
+);
+
+async function kubectl(...args) {
+  const { stdout } = await run(clusterEnv.CI_CLUSTER_KUBECTL, ["--kubeconfig", clusterEnv.KUBECONFIG, ...args], { maxBuffer: 64 << 20 });
+  return stdout;
+}
+const kubectlJson = async (...args) => JSON.parse(await kubectl(...args, "-o", "json"));
+
+/** The settings that make `local` deploy to this cluster, and nothing else. */
+const CI_SETTINGS = {
+  kubeconfig: clusterEnv.KUBECONFIG,
+  kubeContext: "ci-cluster",
+  imageRegistry: `${clusterEnv.CI_REGISTRY}/todo`,
+  imageRegistryUsername: clusterEnv.CI_REGISTRY_USER,
+};
+
+async function stackConfig(project, stack) {
+  return JSON.parse((await project.pulumi(["config", "--json", "--stack", stack])).stdout);
+}
+
+async function ciStack(project) {
+  await project.pulumi(["stack", "init", "local"]); // the committed Pulumi.local.yaml, as users have it
+  await project.pulumi(["stack", "init", STACK, "--copy-config-from", "local"]);
+  for (const [key, value] of Object.entries(CI_SETTINGS)) await project.pulumi(["config", "set", key, value, "--stack", STACK]);
+  await project.pulumi(["config", "set", "--secret", "imageRegistryPassword", clusterEnv.CI_REGISTRY_PASSWORD, "--stack", STACK]);
+}
+
+async function fetchStatus(url, init) {
+  try {
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+    await response.arrayBuffer();
+    return response.status;
+  } catch (error) {
+    return error.cause?.code ?? error.name;
+  }
+}
+
+async function e2e(artifacts) {
+  await run("npm", ["test", "--silent"], {
+    cwd: path.join(repoRoot, "app/e2e"),
+    env: { ...process.env, E2E_BASE_URL: APP_URL, E2E_ARTIFACTS_DIR: path.join(repoRoot, "artifacts", artifacts) },
+    timeout: 10 * 60_000,
+  });
+}
+
+/** Runs a one-shot pod with the given labels that tries TCP connections; returns "ok"/"blocked" per target. */
+async function probeFrom(labels, image, targets) {
+  const name = `netprobe-${Object.values(labels).join("-") || "unlabelled"}-${Date.now() % 100000}`.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+  const script = "import socket,sys\nfor t in sys.argv[1:]:\n h,p=t.rsplit(':',1)\n try:\n  socket.create_connection((h,int(p)),3).close(); print(t,'ok')\n except OSError: print(t,'blocked')";
+  const pod = {
+    apiVersion: "v1", kind: "Pod",
+    metadata: { name, namespace: NAMESPACE, labels },
+    spec: {
+      restartPolicy: "Never",
+      securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: "RuntimeDefault" } },
+      containers: [{
+        name: "probe", image, imagePullPolicy: "IfNotPresent",
+        command: ["python3", "-c", script, ...targets],
+        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+        resources: { requests: { cpu: "10m", memory: "32Mi", "ephemeral-storage": "16Mi" }, limits: { cpu: "100m", memory: "64Mi", "ephemeral-storage": "32Mi" } },
+      }],
+    },
+  };
+  const child = execFile(clusterEnv.CI_CLUSTER_KUBECTL, ["--kubeconfig", clusterEnv.KUBECONFIG, "create", "-f", "-"]);
+  child.stdin.end(JSON.stringify(pod));
+  await new Promise((done, fail) => child.on("exit", (code) => (code === 0 ? done() : fail(new Error(`kubectl create ${name} exited ${code}`)))));
+  await kubectl("wait", "-n", NAMESPACE, `pod/${name}`, "--for=jsonpath={.status.phase}=Succeeded", "--timeout=120s");
+  const lines = (await kubectl("logs", "-n", NAMESPACE, name)).trim().split("\n");
+  await kubectl("delete", "-n", NAMESPACE, "pod", name, "--wait=false");
+  return Object.fromEntries(lines.map((l) => l.split(" ")));
+}
+
+test("the local stack, deployed for real to the CI cluster and used through the NodePort, survives its day-to-day operations and is destroyed cleanly", async (t) => {
+  const project = await projectCopy(t);
+  await ciStack(project);
+  t.after(() => project.pulumi(["destroy", "--stack", STACK, "--yes"], { allowFailure: true }));
+
+  await t.test("the CI stack differs from local only in kubeconfig, context and image delivery", async () => {
+    const local = await stackConfig(project, "local");
+    const ci = await stackConfig(project, STACK);
+    const differing = Object.keys({ ...local, ...ci }).filter((key) => JSON.stringify(local[key]) !== JSON.stringify(ci[key])).sort();
+    assert.deepEqual(differing, ["todo-chatbot:imageRegistry", "todo-chatbot:imageRegistryPassword", "todo-chatbot:imageRegistryUsername", "todo-chatbot:kubeContext", "todo-chatbot:kubeconfig"]);
+  });
+
+  await project.pulumi(["up", "--stack", STACK, ...commands.up]);
+  const outputs = JSON.parse((await project.pulumi(["stack", "output", "--json", "--stack", STACK])).stdout);
+
+  await t.test("every pod is Ready under Pod Security restricted, migrations ran, the frontend answers on 127.0.0.1", async () => {
+    const ns = await kubectlJson("get", "namespace", NAMESPACE);
+    assert.equal(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
+    const pods = (await kubectlJson("get", "pods", "-n", NAMESPACE)).items;
+    assert.ok(pods.length >= 3, `pods: ${pods.map((p) => p.metadata.name)}`);
+    for (const pod of pods) {
+      assert.ok(pod.status.conditions.some((c) => c.type === "Ready" && c.status === "True"), `${pod.metadata.name} is not Ready`);
+    }
+    const backend = pods.find((p) => p.metadata.labels["app.kubernetes.io/component"] === "backend");
+    const migrate = backend.status.initContainerStatuses.find((c) => c.name === "migrate");
+    assert.equal(migrate.state.terminated?.exitCode, 0, "the migrate init container completed");
+    assert.equal(await fetchStatus("http://127.0.0.1:30000/api/ready"), 200);
+  });
+
+  await t.test("each running container's image is the one this update built and pushed", async () => {
+    const pods = (await kubectlJson("get", "pods", "-n", NAMESPACE)).items;
+    for (const app of ["frontend", "backend"]) {
+      const ref = outputs[`${app}Image`];
+      assert.match(ref, new RegExp(`^${CI_SETTINGS.imageRegistry}/todo-chatbot-${app}:[0-9a-f]{16}@sha256:[0-9a-f]{64}$`));
+      const digest = ref.split("@")[1];
+      const statuses = pods.filter((p) => p.metadata.labels["app.kubernetes.io/component"] === app)
+        .flatMap((p) => [...p.status.containerStatuses, ...(p.status.initContainerStatuses ?? [])]);
+      assert.ok(statuses.length > 0);
+      for (const status of statuses) assert.ok(status.imageID.endsWith(`@${digest}`), `${status.name} runs ${status.imageID}, not ${digest}`);
+    }
+  });
+
+  await t.test("the browser test passes against the app in the cluster", () => e2e("cluster-e2e"));
+
+  await t.test("NetworkPolicies: only the app's own pods reach the backend and PostgreSQL", async () => {
+    const targets = ["todo-chatbot-backend:8000", "postgresql:5432"];
+    const image = outputs.backendImage; // has python3; any image would do
+    const outsider = await probeFrom({}, image, targets);
+    assert.deepEqual(outsider, { "todo-chatbot-backend:8000": "blocked", "postgresql:5432": "blocked" });
+    const frontendLabels = (await kubectlJson("get", "deployment", "-n", NAMESPACE, "todo-chatbot-frontend")).spec.selector.matchLabels;
+    const asFrontend = await probeFrom(frontendLabels, image, targets);
+    assert.deepEqual(asFrontend, { "todo-chatbot-backend:8000": "ok", "postgresql:5432": "ok" }, "the frontend's labels are allowed (control)");
+  });
+
+  await t.test("PostgreSQL's pod comes back after kubectl delete pod with its data, and the app recovers by itself", async () => {
+    const psql = (sql) => kubectl("exec", "-n", NAMESPACE, "postgresql-0", "--", "sh", "-c", `psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -Atc "${sql}"`);
+    const counted = await psql("select count(*) from task");
+    const before = Number(counted.trim());
+    assert.ok(before > 0, `the browser test created tasks (psql printed "${counted}"; tables: ${await psql("\\dt")})`);
+    await kubectl("delete", "pod", "-n", NAMESPACE, "postgresql-0", "--wait=true");
+    await kubectl("wait", "-n", NAMESPACE, "pod/postgresql-0", "--for=condition=Ready", "--timeout=180s");
+    assert.equal(Number((await psql("select count(*) from task")).trim()), before, "the tasks survived");
+    await e2e("cluster-e2e-after-db-restart");
+  });
+
+  await t.test("a second up with nothing changed reports no change and rolls nothing", async () => {
+    const generations = async () => Object.fromEntries((await kubectlJson("get", "deployments,statefulsets", "-n", NAMESPACE)).items.map((o) => [o.metadata.name, o.metadata.generation]));
+    const before = await generations();
+    await project.pulumi(["up", "--stack", STACK, "--expect-no-changes", ...commands.up]);
+    assert.deepEqual(await generations(), before);
+  });
+
+  await t.test("a one-line backend change rolls only the backend, with no failed request during the rollout", async () => {
+    appendFileSync(path.join(project.dir, "app/backend/app/main.py"), "# a one-line change\n");
+    const preview = previewJson(await project.pulumi(["preview", "--stack", STACK, "--json"]));
+    const changed = preview.steps.filter((s) => s.op !== "same").map((s) => `${urnParts(s.urn).type}::${urnParts(s.urn).name}`).sort();
+    assert.deepEqual(changed, ["docker:index/image:Image::backend-image", "kubernetes:apps/v1:Deployment::todo-chatbot:todo-chatbot/todo-chatbot-backend"]);
+
+    // A signed-in user's requests through the frontend to the backend and the database.
+    const email = `rollout-${Date.now()}@example.com`;
+    const signUp = await fetch(`${APP_URL}/api/auth/sign-up/email`, {
+      method: "POST", headers: { "content-type": "application/json", origin: APP_URL },
+      body: JSON.stringify({ email, password: "rollout-password-1", name: "Rollout" }),
+    });
+    assert.equal(signUp.status, 200, await signUp.text());
+    const cookie = signUp.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+    let done = false;
+    const counts = { ok: 0, failed: 0, failures: {} };
+    const loop = (async () => {
+      for (let i = 0; !done && i < 20_000; i++) {
+        const status = await fetchStatus(`${APP_URL}/api/tasks`, { headers: { cookie } });
+        if (status === 200) counts.ok++;
+        else { counts.failed++; counts.failures[status] = (counts.failures[status] ?? 0) + 1; }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    try {
+      await project.pulumi(["up", "--stack", STACK, ...commands.up]);
+    } finally {
+      done = true;
+      await loop;
+    }
+    console.log(`requests during the rollout: ${counts.ok} succeeded, ${counts.failed} failed ${JSON.stringify(counts.failures)}`);
+    assert.ok(counts.ok > 0);
+    assert.equal(counts.failed, 0, `failed requests during the rollout: ${JSON.stringify(counts.failures)}`);
+  });
+
+  await t.test("destroy leaves nothing of the stack in the cluster, and a fresh up works again", async () => {
+    const pvs = async () => (await kubectlJson("get", "pv")).items.filter((pv) => pv.spec.claimRef?.namespace === NAMESPACE).map((pv) => pv.metadata.name);
+    assert.ok((await pvs()).length > 0, "PostgreSQL had a volume");
+    await project.pulumi(["destroy", "--stack", STACK, "--yes"]);
+    assert.match(await kubectl("get", "namespace", NAMESPACE, "--ignore-not-found"), /^$/);
+    for (let i = 0; i < 60 && (await pvs()).length > 0; i++) await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(await pvs(), [], "the PVC's volume is gone");
+    const state = JSON.parse((await project.pulumi(["stack", "export", "--stack", STACK])).stdout);
+    assert.deepEqual(state.deployment.resources ?? [], []);
+    await project.pulumi(["up", "--stack", STACK, ...commands.up]);
+    assert.equal(await fetchStatus("http://127.0.0.1:30000/api/ready"), 200);
+  });
+});
