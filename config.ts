@@ -27,6 +27,7 @@ export const SETTING_KEYS = [
     "database", "databaseStorageSize", "databaseStorageClass", "postgresImage",
     "assistantMode", "openrouterModel", "logLevel",
     "quotaRequestsCpu", "quotaRequestsMemory", "quotaLimitsCpu", "quotaLimitsMemory",
+    "backups", "backupSchedule", "backupRetention", "backupStorageSize", "backupKeepOnDestroy",
     "renderYamlToDirectory",
 ] as const;
 
@@ -91,6 +92,17 @@ export type DatabaseSettings =
     | { mode: "in-cluster"; storageSize: string; storageClass?: string; image: string; password?: pulumi.Output<string> }
     | { mode: "external"; url: pulumi.Output<string> };
 
+/**
+ * Scheduled backups of the in-cluster PostgreSQL. They live in a namespace of their own, because
+ * deleting the app's namespace (pulumi destroy) deletes every volume in it, whatever Pulumi retains.
+ */
+export type BackupSettings =
+    | { enabled: false }
+    | { enabled: true; namespace: string; schedule: string; retention: number; storageSize: string; keepOnDestroy: boolean };
+
+/** Appended to the app's namespace to name the backups' namespace. */
+export const BACKUP_NAMESPACE_SUFFIX = "-backups";
+
 export interface StackConfig {
     stack: string;
     namespace: string;
@@ -108,6 +120,7 @@ export interface StackConfig {
     logLevel: string;
     betterAuthSecret?: pulumi.Output<string>;
     quota: { requestsCpu: string; requestsMemory: string; limitsCpu: string; limitsMemory: string };
+    backups: BackupSettings;
 }
 
 /** Thrown with every configuration problem at once; RunError prints without a stack trace. */
@@ -140,6 +153,7 @@ export function parseConfig(raw: RawConfig, stack: string, env: NodeJS.ProcessEn
     const ingress = readIngress(r);
     const publicUrl = readPublicUrl(r, ingress, frontendService.nodePort);
     const database = readDatabase(r);
+    const backups = readBackups(r, namespace, database);
     const assistant = readAssistant(r);
     const betterAuthSecret = readAuthSecret(r);
     const kubernetes = readKubernetes(r);
@@ -161,6 +175,7 @@ export function parseConfig(raw: RawConfig, stack: string, env: NodeJS.ProcessEn
         logLevel: r.oneOf("logLevel", ["DEBUG", "INFO", "WARNING", "ERROR"]),
         betterAuthSecret,
         quota: readQuota(r),
+        backups,
     };
     if (r.problems.length > 0) throw new ConfigError(r.problems, stack);
     return config;
@@ -377,6 +392,79 @@ function readDatabase(r: ConfigReader): DatabaseSettings {
         return { mode: "external", url: url ?? pulumi.secret("") };
     }
     return { mode: "in-cluster", storageSize, storageClass: r.value("databaseStorageClass"), image, password: r.secret("databasePassword") };
+}
+
+/** Scheduled backups; their settings are checked even while they are off, so a mistake shows before they are switched on. */
+function readBackups(r: ConfigReader, namespace: string, database: DatabaseSettings): BackupSettings {
+    const schedule = r.text("backupSchedule");
+    r.check("backupSchedule", schedule, cronScheduleProblem, "'0 3 * * *'");
+    const retention = r.integer("backupRetention", 1, 100);
+    const storageSize = r.quantity("backupStorageSize", "bytes", "2Gi");
+    const keepOnDestroy = r.bool("backupKeepOnDestroy");
+    if (!r.bool("backups")) return { enabled: false };
+    if (database.mode === "external") {
+        r.problems.push(
+            `backups are scheduled for the in-cluster database only; database is "external" (use its provider's backups). ` +
+                `Fix: ${r.fix("backups", "false")}`,
+        );
+        return { enabled: false };
+    }
+    const backupNamespace = `${namespace}${BACKUP_NAMESPACE_SUFFIX}`;
+    if (backupNamespace.length > 63) {
+        r.problems.push(
+            `namespace "${namespace}" is too long for backups: their namespace ${backupNamespace} would exceed 63 characters. ` +
+                `Fix: ${r.fix("namespace", namespace.slice(0, 63 - BACKUP_NAMESPACE_SUFFIX.length).replace(/-+$/, ""))}`,
+        );
+    }
+    return { enabled: true, namespace: backupNamespace, schedule, retention, storageSize, keepOnDestroy };
+}
+
+const CRON_FIELDS: { name: string; min: number; max: number; names?: string[]; question?: boolean }[] = [
+    { name: "minute", min: 0, max: 59 },
+    { name: "hour", min: 0, max: 23 },
+    { name: "day of month", min: 1, max: 31, question: true },
+    { name: "month", min: 1, max: 12, names: ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"] },
+    { name: "day of week", min: 0, max: 7, names: ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], question: true },
+];
+/** The descriptors Kubernetes' cron parser accepts instead of five fields. */
+const CRON_DESCRIPTORS = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
+
+/**
+ * A CronJob schedule as Kubernetes parses it (robfig/cron's standard parser): five fields, minute
+ * hour day-of-month month day-of-week, each `*`, a value, a range a-b, a list a,b and optional
+ * steps /n, months and weekdays also by name; or a descriptor such as @daily. No TZ= prefix: the
+ * API server refuses it in `schedule` (the CronJob's `timeZone` says the zone).
+ */
+export function cronScheduleProblem(v: string): string | undefined {
+    const grammar = "five fields: minute hour day-of-month month day-of-week, e.g. '0 3 * * *'";
+    if (/^\s*(CRON_)?TZ=/.test(v)) return "must not set a time zone (Kubernetes refuses TZ= in a schedule; backups run in UTC)";
+    if (v.startsWith("@")) return CRON_DESCRIPTORS.includes(v) ? undefined : `is not a schedule Kubernetes knows (${CRON_DESCRIPTORS.join(", ")}, or ${grammar})`;
+    const fields = v.trim().split(/\s+/);
+    if (fields.length !== 5) return `must have ${grammar}; it has ${fields.length} field${fields.length === 1 ? "" : "s"}`;
+    for (const [i, field] of fields.entries()) {
+        const spec = CRON_FIELDS[i];
+        const number = (text: string): number => {
+            const named = spec.names?.indexOf(text.toUpperCase()) ?? -1;
+            if (named >= 0) return named + spec.min;
+            return /^\d+$/.test(text) ? Number(text) : NaN;
+        };
+        const valid = field.split(",").every((part) => {
+            const m = /^(?:(\*)|(\?)|([0-9A-Za-z]+)(?:-([0-9A-Za-z]+))?)(?:\/(\d+))?$/.exec(part);
+            if (!m) return false;
+            const [, star, question, from, to, step] = m;
+            if (question) return spec.question === true && step === undefined;
+            if (step !== undefined && Number(step) < 1) return false;
+            if (star) return true;
+            const low = number(from);
+            const high = to === undefined ? low : number(to);
+            return low >= spec.min && high <= spec.max && low <= high;
+        });
+        if (!valid) {
+            const names = spec.names ? ` or ${spec.names[0]}-${spec.names[spec.names.length - 1]}` : "";
+            return `has an invalid ${spec.name} field "${field}" (${spec.min}-${spec.max}${names}; a list a,b, a range a-b, a step */n)`;
+        }
+    }
+    return undefined;
 }
 
 function readAssistant(r: ConfigReader): StackConfig["assistant"] {

@@ -3,9 +3,11 @@
 import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
 import { loadConfig } from "./config";
 import { AppImage } from "./components/appImage";
 import { AppSecrets } from "./components/appSecrets";
+import { Backups } from "./components/backups";
 import { Database } from "./components/database";
 import { Platform } from "./components/platform";
 import { TodoChatbotChart } from "./components/todoChatbotChart";
@@ -23,6 +25,7 @@ const kubernetes = new k8s.Provider("kubernetes", {
     renderYamlToDirectory: config.kubernetes.renderYamlToDirectory,
     enableServerSideApply: true,
 });
+const randomProvider = new random.Provider("random");
 // The docker plugin is newer than its SDK (docs/DECISIONS.md, "Pulumi versions"): ask for it by version.
 const dockerDaemon = new docker.Provider(
     "docker",
@@ -47,6 +50,24 @@ const database =
               storageClass: config.database.storageClass,
               password: config.database.password,
               provider: kubernetes,
+              randomProvider,
+          })
+        : undefined;
+
+// Scheduled pg_dump of the in-cluster database (config.ts allows backups with it only).
+const backups =
+    database && config.backups.enabled && config.database.mode === "in-cluster"
+        ? new Backups("backups", {
+              namespace: config.backups.namespace,
+              databaseNamespace: platform.namespace,
+              databaseUrl: database.url,
+              image: config.database.image,
+              schedule: config.backups.schedule,
+              retention: config.backups.retention,
+              storageSize: config.backups.storageSize,
+              storageClass: config.database.storageClass,
+              keepOnDestroy: config.backups.keepOnDestroy,
+              provider: kubernetes,
           })
         : undefined;
 
@@ -57,6 +78,7 @@ const secrets = new AppSecrets("app-secrets", {
     openrouterApiKey: config.assistant.apiKey,
     ingressTls: config.ingress.enabled && "cert" in config.ingress.tls ? config.ingress.tls : undefined,
     provider: kubernetes,
+    randomProvider,
 });
 
 const images = {
@@ -126,4 +148,12 @@ export const openFrontend =
         : `open ${config.publicUrl}`;
 export const kubectlHint = `${kubectl} get pods,services,ingress   # logs: ${kubectl} logs deploy/${app.backendServiceName}`;
 export const databaseMode = config.database.mode;
+// Where scripts/db-backup.sh and db-restore.sh find the cluster (the database pod by its labels).
+export const kubeContext = config.kubernetes.context;
+export const kubeconfig = config.kubernetes.kubeconfig;
+// The scheduled backups (scripts/db-backup.sh --list-volume / --from-volume); null when off,
+// since Pulumi warns on every undefined output.
+export const backupNamespace = backups?.namespace ?? null;
+export const backupCronJob = backups?.cronJobName ?? null;
+export const backupVolume = backups?.volumeClaimName ?? null;
 export const assistantMode = config.assistant.mode;

@@ -16,6 +16,8 @@ export interface AppSecretsArgs {
     ingressTls?: { cert: pulumi.Output<string>; key: pulumi.Output<string> };
     /** Kubernetes provider of the target cluster. */
     provider: k8s.Provider;
+    /** Provider of the generated values (@pulumi/random). */
+    randomProvider: random.Provider;
 }
 
 /**
@@ -37,7 +39,7 @@ export class AppSecrets extends pulumi.ComponentResource {
 
         const betterAuthSecret =
             args.betterAuthSecret ??
-            new random.RandomPassword(`${name}-better-auth-secret`, { length: 48, special: false }, { parent: this }).result;
+            new random.RandomPassword(`${name}-better-auth-secret`, { length: 48, special: false }, { parent: this, provider: args.randomProvider }).result;
 
         const secret = new k8s.core.v1.Secret(
             name,

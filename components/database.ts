@@ -16,6 +16,8 @@ export interface DatabaseArgs {
     password?: pulumi.Output<string>;
     /** Kubernetes provider of the target cluster. */
     provider: k8s.Provider;
+    /** Provider of the generated values (@pulumi/random). */
+    randomProvider: random.Provider;
 }
 
 const DATABASE = "todo";
@@ -43,7 +45,7 @@ export class Database extends pulumi.ComponentResource {
 
         // Letters and digits only, so the password needs no escaping inside the URL.
         const password =
-            args.password ?? new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this }).result;
+            args.password ?? new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this, provider: args.randomProvider }).result;
 
         // Only the password is secret; it reaches the server as a read-only file, not an environment variable.
         const credentials = new k8s.core.v1.Secret(
