@@ -10,53 +10,13 @@ import { appendFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import commands from "../engine/commands.json" with { type: "json" };
-import { previewJson, projectCopy, repoRoot, urnParts } from "../engine/support.mjs";
+import { previewJson, repoRoot, urnParts } from "../engine/support.mjs";
+import { APP_URL, CI_SETTINGS, NAMESPACE, STACK, ciProject, fetchStatus, kubectl, kubectlJson, probeFrom } from "./support.mjs";
 
 const run = promisify(execFile);
-const STACK = "ci";
-const APP_URL = "http://localhost:30000"; // the local stack's publicUrl: Better Auth checks the origin
-const NAMESPACE = "todo-chatbot";
-
-const clusterEnv = Object.fromEntries(
-  (await run("bash", [path.join(repoRoot, "scripts/ci-cluster.sh"), "env"])).stdout.trim().split("\n").map((line) => {
-    const at = line.indexOf("=");
-    return [line.slice(0, at), line.slice(at + 1)];
-  }),
-);
-
-async function kubectl(...args) {
-  const { stdout } = await run(clusterEnv.CI_CLUSTER_KUBECTL, ["--kubeconfig", clusterEnv.KUBECONFIG, ...args], { maxBuffer: 64 << 20 });
-  return stdout;
-}
-const kubectlJson = async (...args) => JSON.parse(await kubectl(...args, "-o", "json"));
-
-/** The settings that make `local` deploy to this cluster, and nothing else. */
-const CI_SETTINGS = {
-  kubeconfig: clusterEnv.KUBECONFIG,
-  kubeContext: "ci-cluster",
-  imageRegistry: `${clusterEnv.CI_REGISTRY}/todo`,
-  imageRegistryUsername: clusterEnv.CI_REGISTRY_USER,
-};
 
 async function stackConfig(project, stack) {
   return JSON.parse((await project.pulumi(["config", "--json", "--stack", stack])).stdout);
-}
-
-async function ciStack(project) {
-  await project.pulumi(["stack", "init", "local"]); // the committed Pulumi.local.yaml, as users have it
-  await project.pulumi(["stack", "init", STACK, "--copy-config-from", "local"]);
-  for (const [key, value] of Object.entries(CI_SETTINGS)) await project.pulumi(["config", "set", key, value, "--stack", STACK]);
-  await project.pulumi(["config", "set", "--secret", "imageRegistryPassword", clusterEnv.CI_REGISTRY_PASSWORD, "--stack", STACK]);
-}
-
-async function fetchStatus(url, init) {
-  try {
-    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
-    await response.arrayBuffer();
-    return response.status;
-  } catch (error) {
-    return error.cause?.code ?? error.name;
-  }
 }
 
 async function e2e(artifacts) {
@@ -67,37 +27,8 @@ async function e2e(artifacts) {
   });
 }
 
-/** Runs a one-shot pod with the given labels that tries TCP connections; returns "ok"/"blocked" per target. */
-async function probeFrom(labels, image, targets) {
-  const name = `netprobe-${Object.values(labels).join("-") || "unlabelled"}-${Date.now() % 100000}`.toLowerCase().replace(/[^a-z0-9-]/g, "-");
-  const script = "import socket,sys\nfor t in sys.argv[1:]:\n h,p=t.rsplit(':',1)\n try:\n  socket.create_connection((h,int(p)),3).close(); print(t,'ok')\n except OSError: print(t,'blocked')";
-  const pod = {
-    apiVersion: "v1", kind: "Pod",
-    metadata: { name, namespace: NAMESPACE, labels },
-    spec: {
-      restartPolicy: "Never",
-      securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: "RuntimeDefault" } },
-      containers: [{
-        name: "probe", image, imagePullPolicy: "IfNotPresent",
-        command: ["python3", "-c", script, ...targets],
-        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-        resources: { requests: { cpu: "10m", memory: "32Mi", "ephemeral-storage": "16Mi" }, limits: { cpu: "100m", memory: "64Mi", "ephemeral-storage": "32Mi" } },
-      }],
-    },
-  };
-  const child = execFile(clusterEnv.CI_CLUSTER_KUBECTL, ["--kubeconfig", clusterEnv.KUBECONFIG, "create", "-f", "-"]);
-  child.stdin.end(JSON.stringify(pod));
-  await new Promise((done, fail) => child.on("exit", (code) => (code === 0 ? done() : fail(new Error(`kubectl create ${name} exited ${code}`)))));
-  await kubectl("wait", "-n", NAMESPACE, `pod/${name}`, "--for=jsonpath={.status.phase}=Succeeded", "--timeout=120s");
-  const lines = (await kubectl("logs", "-n", NAMESPACE, name)).trim().split("\n");
-  await kubectl("delete", "-n", NAMESPACE, "pod", name, "--wait=false");
-  return Object.fromEntries(lines.map((l) => l.split(" ")));
-}
-
 test("the local stack, deployed for real to the CI cluster and used through the NodePort, survives its day-to-day operations and is destroyed cleanly", async (t) => {
-  const project = await projectCopy(t);
-  await ciStack(project);
-  t.after(() => project.pulumi(["destroy", "--stack", STACK, "--yes"], { allowFailure: true }));
+  const project = await ciProject(t);
 
   await t.test("the CI stack differs from local only in kubeconfig, context and image delivery", async () => {
     const local = await stackConfig(project, "local");
@@ -141,10 +72,10 @@ test("the local stack, deployed for real to the CI cluster and used through the 
   await t.test("NetworkPolicies: only the app's own pods reach the backend and PostgreSQL", async () => {
     const targets = ["todo-chatbot-backend:8000", "postgresql:5432"];
     const image = outputs.backendImage; // has python3; any image would do
-    const outsider = await probeFrom({}, image, targets);
+    const outsider = await probeFrom(NAMESPACE, {}, image, targets);
     assert.deepEqual(outsider, { "todo-chatbot-backend:8000": "blocked", "postgresql:5432": "blocked" });
     const frontendLabels = (await kubectlJson("get", "deployment", "-n", NAMESPACE, "todo-chatbot-frontend")).spec.selector.matchLabels;
-    const asFrontend = await probeFrom(frontendLabels, image, targets);
+    const asFrontend = await probeFrom(NAMESPACE, frontendLabels, image, targets);
     assert.deepEqual(asFrontend, { "todo-chatbot-backend:8000": "ok", "postgresql:5432": "ok" }, "the frontend's labels are allowed (control)");
   });
 
