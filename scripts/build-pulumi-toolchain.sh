@@ -168,8 +168,11 @@ unpack_archive() {
 # writable_copy MODULE_DIR DEST: a copy of a read-only module directory that a build may change.
 writable_copy() { cp -r "$1" "$2" && chmod -R u+w "$2"; }
 
-# plugin_install NAME VERSION BINARY: make the plugin known to the CLI in $PULUMI_HOME, offline.
+# plugin_install NAME VERSION BINARY: make the plugin known to the CLI in $PULUMI_HOME, offline
+# (a no-op when exactly that binary is installed under that version).
 plugin_install() {
+  local dir="${PULUMI_HOME:-$HOME/.pulumi}/plugins/resource-$1-v$2"
+  cmp -s "$3" "$dir/pulumi-resource-$1" && [ ! -e "$dir.partial" ] && return 0  # .partial: an interrupted install
   "$BIN_DIR/pulumi" plugin install resource "$1" "$2" --file "$3" --reinstall >/dev/null
 }
 
