@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { commonLabels, databasePodLabels, RELEASE_NAME } from "../lib/labels";
+import { postgresPodSecurityContext, restrictedNamespaceLabels } from "../lib/podSecurity";
 
 export interface BackupsArgs {
     /** Namespace to create for the backups: the CronJob, its volume and their NetworkPolicies. */
@@ -40,8 +41,6 @@ const VOLUME_NAME = "postgresql-backups";
 export const BACKUPS_DIR = "/backups";
 /** Where the Job finds the database password, as the file `password`. */
 export const BACKUP_SECRETS_DIR = "/var/run/secrets/postgresql";
-/** The `postgres` user of the official image, as in the Database component. */
-const POSTGRES_UID = 999;
 
 /**
  * The Job's script, POSIX sh of the postgres image (pg_dump is in no pipe, whose status sh would
@@ -58,6 +57,12 @@ file="${BACKUPS_DIR}/todo-chatbot-$stamp.dump"
 trap 'rm -f "$file.partial"' EXIT
 rm -f ${BACKUPS_DIR}/*.partial
 echo "backing up $PGDATABASE on $PGHOST to $file"
+# A new pod's NetworkPolicy allowance can take a few seconds to be programmed: wait for the server.
+tries=0
+until pg_isready --timeout=2 >/dev/null; do
+  tries=$((tries + 1)); [ "$tries" -lt 30 ] || { echo "PostgreSQL at $PGHOST does not answer" >&2; exit 1; }
+  sleep 1
+done
 PGPASSWORD="$(cat ${BACKUP_SECRETS_DIR}/password)" pg_dump --format=custom --verbose --file="$file.partial"
 pg_restore --list "$file.partial" >/dev/null
 mv "$file.partial" "$file"
@@ -94,13 +99,7 @@ export class Backups extends pulumi.ComponentResource {
             {
                 metadata: {
                     name: args.namespace,
-                    labels: {
-                        ...commonLabels,
-                        "pod-security.kubernetes.io/enforce": "restricted",
-                        "pod-security.kubernetes.io/enforce-version": "latest",
-                        "pod-security.kubernetes.io/audit": "restricted",
-                        "pod-security.kubernetes.io/warn": "restricted",
-                    },
+                    labels: { ...commonLabels, ...restrictedNamespaceLabels },
                 },
             },
             keptOpts,
@@ -188,13 +187,7 @@ export class Backups extends pulumi.ComponentResource {
                                 spec: {
                                     restartPolicy: "Never",
                                     automountServiceAccountToken: false,
-                                    securityContext: {
-                                        runAsNonRoot: true,
-                                        runAsUser: POSTGRES_UID,
-                                        runAsGroup: POSTGRES_UID,
-                                        fsGroup: POSTGRES_UID,
-                                        seccompProfile: { type: "RuntimeDefault" },
-                                    },
+                                    securityContext: postgresPodSecurityContext,
                                     containers: [
                                         {
                                             name: "pg-dump",

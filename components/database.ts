@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { commonLabels, databasePodLabels } from "../lib/labels";
+import { postgresPodSecurityContext } from "../lib/podSecurity";
 
 export interface DatabaseArgs {
     /** Namespace to run PostgreSQL in. */
@@ -23,8 +24,6 @@ export interface DatabaseArgs {
 const DATABASE = "todo";
 const USER = "todo";
 const PORT = 5432;
-/** The `postgres` user of the official image: owns the data directory without running as root. */
-const POSTGRES_UID = 999;
 /** Where the password file is mounted; the image's entrypoint reads POSTGRES_PASSWORD_FILE. */
 const SECRETS_DIR = "/var/run/secrets/postgresql";
 
@@ -83,13 +82,7 @@ export class Database extends pulumi.ComponentResource {
                         metadata: { labels },
                         spec: {
                             automountServiceAccountToken: false,
-                            securityContext: {
-                                runAsNonRoot: true,
-                                runAsUser: POSTGRES_UID,
-                                runAsGroup: POSTGRES_UID,
-                                fsGroup: POSTGRES_UID,
-                                seccompProfile: { type: "RuntimeDefault" },
-                            },
+                            securityContext: postgresPodSecurityContext,
                             containers: [
                                 {
                                     name: "postgresql",

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { appPodLabels, commonLabels, databasePodLabels } from "../lib/labels";
+import { restrictedNamespaceLabels } from "../lib/podSecurity";
 
 type NetworkPolicyPeer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 type NetworkPolicyRule = { to?: NetworkPolicyPeer[]; from?: NetworkPolicyPeer[]; ports: { port: number; protocol?: string }[] };
@@ -41,13 +42,7 @@ export class Platform extends pulumi.ComponentResource {
             {
                 metadata: {
                     name: args.namespace,
-                    labels: {
-                        ...commonLabels,
-                        "pod-security.kubernetes.io/enforce": "restricted",
-                        "pod-security.kubernetes.io/enforce-version": "latest",
-                        "pod-security.kubernetes.io/audit": "restricted",
-                        "pod-security.kubernetes.io/warn": "restricted",
-                    },
+                    labels: { ...commonLabels, ...restrictedNamespaceLabels },
                 },
             },
             childOpts,
