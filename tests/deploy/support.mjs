@@ -89,3 +89,13 @@ export async function fetchStatus(url, init) {
 }
 
 assert.ok(clusterEnv.KUBECONFIG, "scripts/ci-cluster.sh env printed no KUBECONFIG: is the cluster up?");
+
+/** Signs a new user up through the app (Better Auth checks the Origin); returns the session cookie. */
+export async function signedUpUser(prefix) {
+  const response = await fetch(`${APP_URL}/api/auth/sign-up/email`, {
+    method: "POST", headers: { "content-type": "application/json", origin: APP_URL },
+    body: JSON.stringify({ email: `${prefix}-${Date.now()}@example.com`, password: `${prefix}-password-1`, name: prefix }),
+  });
+  assert.equal(response.status, 200, await response.text());
+  return response.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+}
