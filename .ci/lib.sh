@@ -38,3 +38,23 @@ go_tool() {
   CGO_ENABLED=0 go install "$module"
   echo "$module" >"$stamp"
 }
+
+# free_loopback_port: a TCP port on 127.0.0.1 that nothing listens on right now.
+free_loopback_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# compose_test_env FILE BACKEND_IMAGE FRONTEND_IMAGE: the env file of a throwaway Compose stack
+# (docker-compose.yml) on a free loopback port with fresh secrets; prints the app's URL.
+compose_test_env() {
+  local port
+  port="$(free_loopback_port)"
+  cat >"$1" <<ENV
+POSTGRES_PASSWORD=$(od -An -N18 -tx1 /dev/urandom | tr -d ' \n')
+BETTER_AUTH_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+OPENROUTER_API_KEY=
+FRONTEND_PORT=$port
+PUBLIC_URL=http://127.0.0.1:$port
+BACKEND_IMAGE=$2
+FRONTEND_IMAGE=$3
+ENV
+  echo "http://127.0.0.1:$port"
+}

@@ -15,8 +15,6 @@ STARTUP_SECONDS=90
 
 die() { echo "kube-apiserver-loopback: $*" >&2; exit 1; }
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
 stop() {
   local dir="$1" pid
   for name in kube-apiserver etcd; do
@@ -36,7 +34,7 @@ start() {
   done
   mkdir -p "$dir"
   dir="$(cd "$dir" && pwd)"
-  etcd_client="$(free_port)" etcd_peer="$(free_port)" port="$(free_port)"
+  etcd_client="$(free_loopback_port)" etcd_peer="$(free_loopback_port)" port="$(free_loopback_port)"
   token="$(openssl rand -hex 24)"
   url="https://127.0.0.1:$port"
   echo "$token,loopback-admin,loopback-admin,system:masters" >"$dir/tokens.csv"

@@ -129,17 +129,8 @@ check_image backend "$backend_image" "$BACKEND_BUDGET_MB" 'name = "todo-chatbot-
 check_image frontend "$frontend_image" "$FRONTEND_BUDGET_MB" '"name": "todo-chatbot-frontend"'
 
 step "docker-compose up (project $project)"
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-base_url="http://127.0.0.1:$port"
-cat >"$workdir/compose.env" <<EOF
-POSTGRES_PASSWORD=$(od -An -N18 -tx1 /dev/urandom | tr -d ' \n')
-BETTER_AUTH_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
-OPENROUTER_API_KEY=
-FRONTEND_PORT=$port
-PUBLIC_URL=$base_url
-BACKEND_IMAGE=$backend_image
-FRONTEND_IMAGE=$frontend_image
-EOF
+base_url="$(compose_test_env "$workdir/compose.env" "$backend_image" "$frontend_image")"
+port="${base_url##*:}"
 "${compose[@]}" up -d --no-build
 
 # wait_healthy SERVICE: the service's container reports healthy within the timeout.

@@ -65,17 +65,7 @@ frontend_image="$(image frontend)"
 for ref in "$backend_image" "$frontend_image"; do [[ "$ref" == *":ops-$$" ]] && built+=("$ref"); done
 
 step "docker-compose up (project $COMPOSE_PROJECT_NAME)"
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-base_url="http://127.0.0.1:$port"
-cat >"$workdir/compose.env" <<EOF
-POSTGRES_PASSWORD=$(od -An -N18 -tx1 /dev/urandom | tr -d ' \n')
-BETTER_AUTH_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
-OPENROUTER_API_KEY=
-FRONTEND_PORT=$port
-PUBLIC_URL=$base_url
-BACKEND_IMAGE=$backend_image
-FRONTEND_IMAGE=$frontend_image
-EOF
+base_url="$(compose_test_env "$workdir/compose.env" "$backend_image" "$frontend_image")"
 # shellcheck source=/dev/null
 (set -a; source "$workdir/compose.env"; set +a; docker-compose up -d --no-build)
 
