@@ -11,6 +11,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
@@ -82,6 +83,14 @@ def main() -> None:
     except OperationalError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         logger.error("database unreachable, giving up", extra={"reason": reason})
+        raise SystemExit(1) from None
+    except CommandError as error:
+        # Migrations only move forward: an older release meets a schema a newer one migrated.
+        logger.error(
+            "the database schema is newer than this release; nothing was changed: deploy the newer "
+            "release again, or restore a backup taken before its upgrade (docs/OPERATIONS.md, Roll back)",
+            extra={"reason": str(error)},
+        )
         raise SystemExit(1) from None
 
 

@@ -11,6 +11,7 @@ and nothing else. Two situations follow, both tested here on a real PostgreSQL:
   pods never start and the running ones keep serving.
 """
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -73,10 +74,13 @@ def test_prestart_of_an_older_release_refuses_a_newer_schema_and_changes_nothing
 
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
-    # Alembic's own words, the last line of the init container's log (kubectl logs POD -c migrate).
-    assert output.rstrip().splitlines()[-1] == (
-        f"alembic.util.exc.CommandError: Can't locate revision identified by '{NEWER_REVISION}'"
-    )
+    # The last line of the init container's log (kubectl logs POD -c migrate): what happened and what to do.
+    last = json.loads(output.rstrip().splitlines()[-1])
+    assert last["level"] == "ERROR"
+    assert last["message"].startswith("the database schema is newer than this release; nothing was changed")
+    assert "docs/OPERATIONS.md, Roll back" in last["message"]
+    assert last["reason"] == f"Can't locate revision identified by '{NEWER_REVISION}'"
+    assert "Traceback" not in output
     assert "Running upgrade" not in output
     with connect(migrated_database) as connection:
         assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [(NEWER_REVISION,)]
