@@ -5,6 +5,7 @@
 # `pulumi destroy` and a fresh up (tests/deploy, node's test runner). Starts the cluster and stops
 # it again (returning the machine to how it was); builds and installs nothing.
 # Screenshots of the browser test: artifacts/cluster-e2e*/.
+# Usage: scripts/test-deploy.sh [TEST_FILE...]   (default: every tests/deploy/*.test.mjs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/lib.sh
@@ -20,5 +21,7 @@ trap 'bash scripts/ci-cluster.sh down' EXIT
 bash scripts/ci-cluster.sh up
 bash scripts/ci-cluster.sh load-image "$(sed -n '/^  postgresImage:/,/default:/s/^ *default: *//p' Pulumi.yaml)"
 
-step "deploy tests (node --test tests/deploy)"
-PULUMI_TOOLCHAIN_BIN="$bin_dir" node --test --test-concurrency=1 tests/deploy/*.test.mjs
+tests=("$@")
+[ ${#tests[@]} -gt 0 ] || tests=(tests/deploy/*.test.mjs)
+step "deploy tests (node --test ${tests[*]})"
+PULUMI_TOOLCHAIN_BIN="$bin_dir" node --test --test-concurrency=1 "${tests[@]}"

@@ -6,9 +6,11 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { promisify } from "node:util";
 import { repoRoot } from "../engine/support.mjs";
 import { clusterEnv, kubectl, kubectlJson } from "./support.mjs";
 
+const run = promisify(execFile);
 const doc = readFileSync(path.join(repoRoot, "docs/TROUBLESHOOTING.md"), "utf8");
 const NS = `troubleshooting-${Date.now() % 100000}`;
 const RESTRICTED = { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: "RuntimeDefault" } };
@@ -69,6 +71,42 @@ test("the symptoms TROUBLESHOOTING.md quotes are the ones the cluster shows", as
     assert.ok(events.includes(message), `events: ${events.join(" | ")}`);
     assert.match(doc, /Container image "todo-chatbot-backend:[0-9a-f]{16}" is not present with pull policy of Never/);
     assert.match(doc, /ErrImageNeverPull/);
+  });
+
+  await t.test("a backend whose databaseUrl reaches no database crash-loops, and its log ends with the quoted line", async () => {
+    // The backend image as the program builds it, pushed to the cluster's registry.
+    const image = `${clusterEnv.CI_REGISTRY}/troubleshooting/todo-chatbot-backend:${Date.now()}`;
+    const docker = (...args) => run("/usr/bin/docker", args, { maxBuffer: 64 << 20 });
+    const built = (await docker("build", "-q", path.join(repoRoot, "app/backend"))).stdout.trim();
+    await docker("tag", built, image);
+    const login = execFile("/usr/bin/docker", ["login", "--username", clusterEnv.CI_REGISTRY_USER, "--password-stdin", clusterEnv.CI_REGISTRY]);
+    login.stdin.end(clusterEnv.CI_REGISTRY_PASSWORD);
+    await new Promise((done, fail) => login.on("exit", (code) => (code === 0 ? done() : fail(new Error(`docker login exited ${code}`)))));
+    await docker("push", "-q", image);
+    t.after(() => docker("rmi", image).catch(() => {}));
+
+    assert.equal((await create({
+      apiVersion: "v1", kind: "Pod", metadata: { name: "bad-database-url", namespace: NS },
+      spec: {
+        securityContext: RESTRICTED,
+        containers: [{
+          name: "migrate", image, args: ["-m", "app.prestart"], securityContext: CONTAINER_RESTRICTED,
+          env: [
+            // Nothing listens on port 9 of the pod itself: the database is unreachable.
+            { name: "DATABASE_URL", value: "postgresql://todo:wrong@127.0.0.1:9/todo" },
+            { name: "BETTER_AUTH_SECRET", value: "x".repeat(48) },
+            { name: "PRESTART_WAIT_SECONDS", value: "2" },
+          ],
+          resources: { limits: { cpu: "200m", memory: "256Mi", "ephemeral-storage": "64Mi" } },
+        }],
+      },
+    })).code, 0);
+    await until("CrashLoopBackOff", async () =>
+      (await kubectlJson("get", "pod", "-n", NS, "bad-database-url")).status.containerStatuses?.[0]?.state?.waiting?.reason === "CrashLoopBackOff", 180);
+    const last = JSON.parse((await kubectl("logs", "-n", NS, "bad-database-url", "--previous")).trim().split("\n").at(-1));
+    assert.equal(last.message, "database unreachable, giving up");
+    assert.match(doc, /"message": "database unreachable, giving up"/);
+    assert.match(doc, /CrashLoopBackOff/);
   });
 
   await t.test("a claim on a StorageClass the cluster lacks stays Pending with the quoted reason", async () => {
