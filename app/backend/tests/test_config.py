@@ -70,15 +70,7 @@ def test_derived_values(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_process_refuses_to_start_with_one_clear_line(module: str) -> None:
     env = backend_env("postgresql://todo:todo@127.0.0.1:1/todo", BETTER_AUTH_SECRET="changeme")
     del env["DATABASE_URL"]
-    result = subprocess.run(
-        [sys.executable, "-m", module],
-        cwd=BACKEND_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_module(module, env)
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "configuration error: DATABASE_URL is required but not set",
