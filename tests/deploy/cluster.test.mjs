@@ -11,12 +11,27 @@ import path from "node:path";
 import { promisify } from "node:util";
 import commands from "../engine/commands.json" with { type: "json" };
 import { previewJson, repoRoot, urnParts } from "../engine/support.mjs";
-import { APP_URL, CI_SETTINGS, NAMESPACE, STACK, ciProject, fetchStatus, kubectl, kubectlJson, probeFrom, signedUpUser } from "./support.mjs";
+import { APP_URL, CI_SETTINGS, NAMESPACE, STACK, ciProject, clusterEnv, fetchStatus, kubectl, kubectlJson, probeFrom, signedUpUser } from "./support.mjs";
 
 const run = promisify(execFile);
 
 async function stackConfig(project, stack) {
   return JSON.parse((await project.pulumi(["config", "--json", "--stack", stack])).stdout);
+}
+
+/** A signed-in user's GET /api/tasks through the NodePort every 50 ms (bounded), counted until stopped. */
+function requestLoop(cookie) {
+  let done = false;
+  const counts = { ok: 0, failed: 0, failures: {} };
+  const loop = (async () => {
+    for (let i = 0; !done && i < 20_000; i++) {
+      const status = await fetchStatus(`${APP_URL}/api/tasks`, { headers: { cookie } });
+      if (status === 200) counts.ok++;
+      else { counts.failed++; counts.failures[status] = (counts.failures[status] ?? 0) + 1; }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return { counts, stop: async () => { done = true; await loop; } };
 }
 
 async function e2e(artifacts) {
@@ -114,25 +129,36 @@ test("the local stack, deployed for real to the CI cluster and used through the 
 
     // A signed-in user's requests through the frontend to the backend and the database.
     const cookie = await signedUpUser("rollout");
-    let done = false;
-    const counts = { ok: 0, failed: 0, failures: {} };
-    const loop = (async () => {
-      for (let i = 0; !done && i < 20_000; i++) {
-        const status = await fetchStatus(`${APP_URL}/api/tasks`, { headers: { cookie } });
-        if (status === 200) counts.ok++;
-        else { counts.failed++; counts.failures[status] = (counts.failures[status] ?? 0) + 1; }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
+    const { counts, stop } = requestLoop(cookie);
     try {
       await project.pulumi(["up", "--stack", STACK, ...commands.up]);
     } finally {
-      done = true;
-      await loop;
+      await stop();
     }
     console.log(`requests during the rollout: ${counts.ok} succeeded, ${counts.failed} failed ${JSON.stringify(counts.failures)}`);
     assert.ok(counts.ok > 0);
     assert.equal(counts.failed, 0, `failed requests during the rollout: ${JSON.stringify(counts.failures)}`);
+  });
+
+  await t.test("rotating the database password rolls the apps and nothing else, with no failed request", async () => {
+    const database = async () => (await kubectlJson("get", "pod", "-n", NAMESPACE, "postgresql-0")).metadata.uid;
+    const before = await database();
+    const cookie = await signedUpUser("rotation");
+    const { counts, stop } = requestLoop(cookie);
+    let rotation;
+    try {
+      rotation = await run("bash", [path.join(repoRoot, "scripts/db-rotate-password.sh"), "--cwd", project.dir, "--stack", STACK, "--yes"], {
+        env: { ...project.env, PATH: `${path.dirname(clusterEnv.CI_CLUSTER_KUBECTL)}:${project.env.PATH}` }, maxBuffer: 64 << 20, timeout: 10 * 60_000,
+      });
+    } finally {
+      await stop();
+    }
+    console.log(`requests during the password rotation: ${counts.ok} succeeded, ${counts.failed} failed ${JSON.stringify(counts.failures)}`);
+    assert.match(rotation.stdout + rotation.stderr, /ALTER ROLE|altered|rotated/i);
+    assert.equal(await database(), before, "PostgreSQL's pod was not replaced");
+    assert.ok(counts.ok > 0);
+    assert.equal(counts.failed, 0, `failed requests during the rotation: ${JSON.stringify(counts.failures)}`);
+    assert.equal(await fetchStatus(`${APP_URL}/api/tasks`, { headers: { cookie } }), 200, "new connections use the new password");
   });
 
   await t.test("destroy leaves nothing of the stack in the cluster, and a fresh up works again", async () => {
