@@ -76,7 +76,7 @@ test("the symptoms TROUBLESHOOTING.md quotes are the ones the cluster shows", as
   await t.test("a backend whose databaseUrl reaches no database crash-loops, and its log ends with the quoted line", async () => {
     // The backend image as the program builds it, pushed to the cluster's registry.
     const image = `${clusterEnv.CI_REGISTRY}/troubleshooting/todo-chatbot-backend:${Date.now()}`;
-    const docker = (...args) => run("/usr/bin/docker", args, { maxBuffer: 64 << 20 });
+    const docker = (...args) => run("/usr/bin/docker", args, { maxBuffer: 64 << 20, env: { ...process.env, DOCKER_BUILDKIT: "1" } });
     const built = (await docker("build", "-q", path.join(repoRoot, "app/backend"))).stdout.trim();
     await docker("tag", built, image);
     const login = execFile("/usr/bin/docker", ["login", "--username", clusterEnv.CI_REGISTRY_USER, "--password-stdin", clusterEnv.CI_REGISTRY]);
