@@ -28,11 +28,7 @@ usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//p}' "$0"; }
 file="" list_volume=0 from_volume=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --stack) DBOPS_STACK="${2:?--stack needs a name}"; shift 2 ;;
-    --cwd) DBOPS_CWD="${2:?--cwd needs a directory}"; shift 2 ;;
-    --context) DBOPS_CONTEXT="${2:?--context needs a name}"; shift 2 ;;
-    --kubeconfig) DBOPS_KUBECONFIG="${2:?--kubeconfig needs a file}"; shift 2 ;;
-    --compose) DBOPS_MODE=compose; shift ;;
+    --stack | --cwd | --context | --kubeconfig | --compose) dbops_target_option "$@"; shift "$DBOPS_SHIFT" ;;
     --list-volume) list_volume=1; shift ;;
     --from-volume) from_volume="${2:?--from-volume needs a backup name or latest}"; shift 2 ;;
     -h | --help) usage; exit 0 ;;

@@ -26,11 +26,7 @@ file="" force=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --force) force=1; shift ;;
-    --stack) DBOPS_STACK="${2:?--stack needs a name}"; shift 2 ;;
-    --cwd) DBOPS_CWD="${2:?--cwd needs a directory}"; shift 2 ;;
-    --context) DBOPS_CONTEXT="${2:?--context needs a name}"; shift 2 ;;
-    --kubeconfig) DBOPS_KUBECONFIG="${2:?--kubeconfig needs a file}"; shift 2 ;;
-    --compose) DBOPS_MODE=compose; shift ;;
+    --stack | --cwd | --context | --kubeconfig | --compose) dbops_target_option "$@"; shift "$DBOPS_SHIFT" ;;
     -h | --help) usage; exit 0 ;;
     -*) echo "unknown option $1" >&2; usage >&2; exit 2 ;;
     *) [ -z "$file" ] || { echo "one FILE only" >&2; exit 2; }; file="$1"; shift ;;

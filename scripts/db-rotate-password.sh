@@ -38,11 +38,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --password-stdin) from_stdin=1; shift ;;
     --yes) yes=(--yes); shift ;;
-    --stack) DBOPS_STACK="${2:?--stack needs a name}"; shift 2 ;;
-    --cwd) DBOPS_CWD="${2:?--cwd needs a directory}"; shift 2 ;;
-    --context) DBOPS_CONTEXT="${2:?--context needs a name}"; shift 2 ;;
-    --kubeconfig) DBOPS_KUBECONFIG="${2:?--kubeconfig needs a file}"; shift 2 ;;
-    --compose) DBOPS_MODE=compose; shift ;;
+    --stack | --cwd | --context | --kubeconfig | --compose) dbops_target_option "$@"; shift "$DBOPS_SHIFT" ;;
     -h | --help) usage; exit 0 ;;
     *) echo "unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac

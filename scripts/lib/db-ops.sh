@@ -31,6 +31,22 @@ DBOPS_TARGET=""    # for messages: where the database is
 DBOPS_OUTPUTS=""   # the stack's outputs as JSON
 
 dbops_die() { echo "error: $*" >&2; exit 1; }
+
+# dbops_target_option "$@": reads one of the options every script takes to find the database
+# (--stack NAME, --cwd DIR, --context NAME, --kubeconfig FILE, --compose) from the front of the
+# arguments; DBOPS_SHIFT says how many words it used (0: not one of them).
+# shellcheck disable=SC2034 # DBOPS_SHIFT is read by the scripts that source this file
+dbops_target_option() {
+  DBOPS_SHIFT=2
+  case "$1" in
+    --stack) DBOPS_STACK="${2:?--stack needs a name}" ;;
+    --cwd) DBOPS_CWD="${2:?--cwd needs a directory}" ;;
+    --context) DBOPS_CONTEXT="${2:?--context needs a name}" ;;
+    --kubeconfig) DBOPS_KUBECONFIG="${2:?--kubeconfig needs a file}" ;;
+    --compose) DBOPS_MODE=compose; DBOPS_SHIFT=1 ;;
+    *) DBOPS_SHIFT=0 ;;
+  esac
+}
 dbops_say() { echo "$*" >&2; }
 
 # dbops_human BYTES: 1.2 MB style, for progress lines.
