@@ -644,6 +644,8 @@ cmd_up() {
   step "add-ons: CoreDNS, local-path-provisioner + StorageClass standard, kube-router's RBAC"
   kubectl_admin apply -f "$CLUSTER_HOME/config/addons.yaml" | sed 's/^/  /'
 
+  # kube-router finds its node by name at start and exits if the kubelet has not registered it yet.
+  wait_for "node $NODE_NAME registered" 120 kubectl_admin get "node/$NODE_NAME"
   step "starting kube-router $KUBE_ROUTER_VERSION (NetworkPolicy enforcement only)"
   start kube-router "$KUBE_ROUTER_DIR/kube-router" --kubeconfig "$CLUSTER_HOME/kube-router.kubeconfig" \
     --hostname-override "$NODE_NAME" --run-firewall --run-router=false --run-service-proxy=false \
