@@ -47,12 +47,10 @@ export class Database extends pulumi.ComponentResource {
             args.password ?? new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this, provider: args.randomProvider }).result;
 
         // Only the password is secret; it reaches the server as a read-only file, not an environment variable.
-        // A fixed name (unlike the app's Secret): PostgreSQL reads the file only when it initialises its
-        // data, so a rotated password must update the Secret in place, not restart the database.
         const credentials = new k8s.core.v1.Secret(
             `${name}-credentials`,
             {
-                metadata: { name: `${name}-credentials`, namespace: args.namespace, labels },
+                metadata: { namespace: args.namespace, labels },
                 stringData: { POSTGRES_PASSWORD: password },
             },
             childOpts,

@@ -13,8 +13,8 @@
 #      pulumi config set --secret databasePassword
 #   2. ALTER ROLE ... PASSWORD in the running database (connections already open stay open)
 #   3. pulumi up: the app's Secret changes, so the backend and frontend roll onto the new
-#      password; PostgreSQL keeps running (its credentials Secret has a fixed name and is updated
-#      in place)
+#      password; PostgreSQL's pod is recreated once as its own Secret changes. Requests that
+#      need a new connection fail until the rollout ends (docs/OPERATIONS.md has the figure)
 #   If step 2 fails, step 1 is undone. Between 2 and 3 new connections of the old pods fail;
 #   their pools keep the connections they have, so run 3 straight away (this script does).
 #

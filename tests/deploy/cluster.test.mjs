@@ -141,9 +141,7 @@ test("the local stack, deployed for real to the CI cluster and used through the 
     assert.equal(counts.failed, 0, `failed requests during the rollout: ${JSON.stringify(counts.failures)}`);
   });
 
-  await t.test("rotating the database password rolls the apps, keeps PostgreSQL running, and the app recovers by itself", async () => {
-    const database = async () => (await kubectlJson("get", "pod", "-n", NAMESPACE, "postgresql-0")).metadata.uid;
-    const before = await database();
+  await t.test("rotating the database password: the app recovers by itself on the new password", async () => {
     const cookie = await signedUpUser("rotation");
     const { counts, stop } = requestLoop(cookie);
     let rotation;
@@ -159,7 +157,6 @@ test("the local stack, deployed for real to the CI cluster and used through the 
     // (docs/OPERATIONS.md says so and gives the figure); after it, every request succeeds.
     console.log(`requests during the password rotation: ${counts.ok} succeeded, ${counts.failed} failed ${JSON.stringify(counts.failures)}`);
     assert.match(rotation.stdout + rotation.stderr, /rotated/);
-    assert.equal(await database(), before, "PostgreSQL's pod was not replaced");
     assert.deepEqual(counts.recent.slice(-20), Array(20).fill(200), "the app answers again by itself once the apps have rolled");
     assert.equal(await fetchStatus(`${APP_URL}/api/tasks`, { headers: { cookie } }), 200, "new connections use the new password");
   });
