@@ -9,7 +9,8 @@ import {
     correctedImageRegistry, databasePasswordProblem, databaseUrlProblem, dnsSubdomainProblem, dockerHostProblem,
     headerTokenProblem, hostNameProblem, imageReferenceProblem, imageRegistryProblem, kubeContextProblem,
     kubernetesSuffix, namespaceProblem, openrouterModelProblem, originOf, passwordProblem, pemCertificateProblem,
-    pemPrivateKeyProblem, platformProblem, quantityProblem, registryUsernameProblem, tlsPairProblem, urlOriginProblem,
+    pemPrivateKeyProblem, platformProblem, postgresRoleProblem, quantityProblem, registryUsernameProblem, tlsPairProblem,
+    urlOriginProblem,
 } from "./lib/configGrammar";
 
 // The validators stay importable from here, the module that owns the configuration.
@@ -24,7 +25,7 @@ export const SETTING_KEYS = [
     "frontendReplicas", "backendReplicas", "autoscaling", "autoscalingMaxReplicas", "resourceProfile",
     "frontendServiceType", "frontendNodePort", "publicUrl",
     "ingressEnabled", "ingressHost", "ingressClassName", "ingressTlsSecretName",
-    "database", "databaseStorageSize", "databaseStorageClass", "postgresImage",
+    "database", "databaseUser", "databaseStorageSize", "databaseStorageClass", "postgresImage",
     "assistantMode", "openrouterModel", "logLevel",
     "quotaRequestsCpu", "quotaRequestsMemory", "quotaLimitsCpu", "quotaLimitsMemory",
     "backups", "backupSchedule", "backupRetention", "backupStorageSize", "backupKeepOnDestroy",
@@ -89,7 +90,7 @@ export type IngressSettings =
       };
 
 export type DatabaseSettings =
-    | { mode: "in-cluster"; storageSize: string; storageClass?: string; image: string; password?: pulumi.Output<string> }
+    | { mode: "in-cluster"; storageSize: string; storageClass?: string; image: string; user: string; password?: pulumi.Output<string> }
     | { mode: "external"; url: pulumi.Output<string> };
 
 /**
@@ -385,13 +386,15 @@ function readDatabase(r: ConfigReader): DatabaseSettings {
     r.check("databaseStorageClass", r.value("databaseStorageClass"), dnsSubdomainProblem, "standard", lowercase);
     const image = r.text("postgresImage");
     r.check("postgresImage", image, imageReferenceProblem, "postgres:15.10-bookworm", lowercase);
+    const user = r.text("databaseUser");
+    r.check("databaseUser", user, postgresRoleProblem, "todo", (v) => v.toLowerCase().replace(/[^a-z0-9_]/g, "_"));
     r.checkSecret("databasePassword", databasePasswordProblem, r.fix("databasePassword", "\"$(openssl rand -hex 24)\"", true));
     r.checkSecret("databaseUrl", databaseUrlProblem, r.fix("databaseUrl", "'postgresql://USER:PASSWORD@HOST:5432/DB'", true));
     if (r.oneOf<DatabaseSettings["mode"]>("database", ["in-cluster", "external"]) === "external") {
         const url = r.requireSecret("databaseUrl", 'when database is "external"', "'postgresql://USER:PASSWORD@HOST:5432/DB'");
         return { mode: "external", url: url ?? pulumi.secret("") };
     }
-    return { mode: "in-cluster", storageSize, storageClass: r.value("databaseStorageClass"), image, password: r.secret("databasePassword") };
+    return { mode: "in-cluster", storageSize, storageClass: r.value("databaseStorageClass"), image, user, password: r.secret("databasePassword") };
 }
 
 /** Scheduled backups; their settings are checked even while they are off, so a mistake shows before they are switched on. */

@@ -48,6 +48,7 @@ const database =
               image: config.database.image,
               storageSize: config.database.storageSize,
               storageClass: config.database.storageClass,
+              user: config.database.user,
               password: config.database.password,
               provider: kubernetes,
               randomProvider,
@@ -148,6 +149,8 @@ export const openFrontend =
         : `open ${config.publicUrl}`;
 export const kubectlHint = `${kubectl} get pods,services,ingress   # logs: ${kubectl} logs deploy/${app.backendServiceName}`;
 export const databaseMode = config.database.mode;
+// The role the deployed app connects as; scripts/db-rotate-password.sh alternates it.
+export const databaseUser = config.database.mode === "in-cluster" ? config.database.user : null;
 // Where scripts/db-backup.sh and db-restore.sh find the cluster (the database pod by its labels).
 export const kubeContext = config.kubernetes.context;
 export const kubeconfig = config.kubernetes.kubeconfig;

@@ -13,6 +13,11 @@ export interface DatabaseArgs {
     storageSize: string;
     /** StorageClass of the data volume; undefined uses the cluster default. */
     storageClass?: string;
+    /**
+     * Role the app connects as. On an empty volume PostgreSQL creates it as the database's owner;
+     * scripts/db-rotate-password.sh later alternates between that owner and a second role.
+     */
+    user: string;
     /** Password of the app's database user; generated (and kept stable) when undefined. */
     password?: pulumi.Output<string>;
     /** Kubernetes provider of the target cluster. */
@@ -22,7 +27,6 @@ export interface DatabaseArgs {
 }
 
 const DATABASE = "todo";
-const USER = "todo";
 const PORT = 5432;
 /** Where the password file is mounted; the image's entrypoint reads POSTGRES_PASSWORD_FILE. */
 const SECRETS_DIR = "/var/run/secrets/postgresql";
@@ -46,14 +50,17 @@ export class Database extends pulumi.ComponentResource {
         const password =
             args.password ?? new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this, provider: args.randomProvider }).result;
 
-        // Only the password is secret; it reaches the server as a read-only file, not an environment variable.
-        const credentials = new k8s.core.v1.Secret(
-            `${name}-credentials`,
+        // PostgreSQL reads these only when it initialises an empty volume; later password changes are
+        // ALTER ROLE statements (scripts/db-rotate-password.sh). So the Secret is written once and never
+        // updated: an update would restart the database for nothing. The password reaches the server as a
+        // read-only file, not an environment variable.
+        const initCredentials = new k8s.core.v1.Secret(
+            `${name}-init-credentials`,
             {
                 metadata: { namespace: args.namespace, labels },
-                stringData: { POSTGRES_PASSWORD: password },
+                stringData: { POSTGRES_USER: args.user, POSTGRES_PASSWORD: password },
             },
-            childOpts,
+            { ...childOpts, ignoreChanges: ["stringData"] },
         );
 
         const service = new k8s.core.v1.Service(
@@ -69,7 +76,7 @@ export class Database extends pulumi.ComponentResource {
             childOpts,
         );
 
-        const isReady = { exec: { command: ["pg_isready", "-h", "127.0.0.1", "-U", USER, "-d", DATABASE] } };
+        const isReady = { exec: { command: ["sh", "-c", `exec pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d ${DATABASE}`] } };
         new k8s.apps.v1.StatefulSet(
             name,
             {
@@ -89,7 +96,8 @@ export class Database extends pulumi.ComponentResource {
                                     image: args.image,
                                     ports: [{ name: "postgresql", containerPort: PORT }],
                                     env: [
-                                        { name: "POSTGRES_USER", value: USER },
+                                        // The owner role, as first created: the operations scripts use it over the local socket.
+                                        { name: "POSTGRES_USER", valueFrom: { secretKeyRef: { name: initCredentials.metadata.name, key: "POSTGRES_USER" } } },
                                         { name: "POSTGRES_DB", value: DATABASE },
                                         { name: "POSTGRES_PASSWORD_FILE", value: `${SECRETS_DIR}/POSTGRES_PASSWORD` },
                                         // A subdirectory, because a fresh volume's root holds lost+found and initdb wants an empty directory.
@@ -121,7 +129,7 @@ export class Database extends pulumi.ComponentResource {
                                 { name: "run", emptyDir: { sizeLimit: "16Mi" } },
                                 { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
                                 // 0440: root owns the file, the fsGroup (postgres) may read it.
-                                { name: "credentials", secret: { secretName: credentials.metadata.name, defaultMode: 0o440 } },
+                                { name: "credentials", secret: { secretName: initCredentials.metadata.name, items: [{ key: "POSTGRES_PASSWORD", path: "POSTGRES_PASSWORD" }], defaultMode: 0o440 } },
                             ],
                         },
                     },
@@ -142,7 +150,7 @@ export class Database extends pulumi.ComponentResource {
 
         this.serviceName = service.metadata.name;
         const host = pulumi.interpolate`${service.metadata.name}.${args.namespace}.svc.cluster.local`;
-        this.url = pulumi.secret(pulumi.interpolate`postgresql://${USER}:${password}@${host}:${PORT}/${DATABASE}`);
+        this.url = pulumi.secret(pulumi.interpolate`postgresql://${args.user}:${password}@${host}:${PORT}/${DATABASE}`);
 
         this.registerOutputs({ serviceName: this.serviceName, url: this.url });
     }

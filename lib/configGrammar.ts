@@ -283,6 +283,13 @@ export function databasePasswordProblem(v: string): string | undefined {
     return /^[A-Za-z0-9._~-]+$/.test(v) ? undefined : "may hold only letters, digits and - . _ ~ (it goes into the database URL unescaped)";
 }
 
+/** A PostgreSQL role name the program can use unquoted: it becomes the user of DATABASE_URL and a role in SQL. */
+export function postgresRoleProblem(v: string): string | undefined {
+    if (!/^[a-z_][a-z0-9_]*$/.test(v)) return "must be lowercase letters, digits and _, starting with a letter or _ (a PostgreSQL role name that needs no quoting)";
+    if (v.length > 63) return "must be at most 63 characters (PostgreSQL's limit for names)";
+    return v.startsWith("pg_") ? "must not start with pg_ (reserved for PostgreSQL's own roles)" : undefined;
+}
+
 /** Why a PostgreSQL URL is unusable, or undefined when it is fine. Never echoes the URL (it holds a password). */
 export function databaseUrlProblem(url: string): string | undefined {
     let parsed: URL;

@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
-# Rotates the password of the app's PostgreSQL user.
+# Rotates the password the app connects to PostgreSQL with.
 #
 #   scripts/db-rotate-password.sh [OPTIONS]                      a Kubernetes stack
 #   scripts/db-rotate-password.sh --compose --password-stdin     the Docker Compose project
 #
-# PostgreSQL stores the password in its data directory when it first initialises it; the
-# POSTGRES_PASSWORD(_FILE) it was started with is never read again. A new password therefore
-# takes two changes: ALTER ROLE in the database, and the configuration the app connects with.
+# PostgreSQL keeps one password per role, so changing the password of the role the app is
+# connected as would fail every new connection of the running pods until they are replaced.
 #
-# Kubernetes stack (in-cluster database), in this order:
-#   1. the new password (generated, or read from stdin) goes into the stack's config:
-#      pulumi config set --secret databasePassword
-#   2. ALTER ROLE ... PASSWORD in the running database (connections already open stay open)
-#   3. pulumi up: the app's Secret changes, so the backend and frontend roll onto the new
-#      password; PostgreSQL's pod is recreated once as its own Secret changes. Requests that
-#      need a new connection fail until the rollout ends (docs/OPERATIONS.md has the figure)
-#   If step 2 fails, step 1 is undone. Between 2 and 3 new connections of the old pods fail;
-#   their pools keep the connections they have, so run 3 straight away (this script does).
+# Kubernetes stack (in-cluster database): two login roles take turns, with no downtime beyond a
+# rolling restart. The database's owner (POSTGRES_USER, created on the empty volume) and a second
+# role, OWNER_b, a member of the owner that acts as it (ALTER ROLE ... SET role), so the tables
+# the app creates always belong to the owner. In this order:
+#   1. the role the app does NOT use gets the new password (created first if missing); the
+#      running pods, on the other role, are untouched
+#   2. pulumi config set databaseUser <that role> and --secret databasePassword <new password>
+#   3. pulumi up: the app rolls onto that role; PostgreSQL itself is not restarted
+#   4. the previous role's password is removed (ALTER ROLE ... PASSWORD NULL), so the old
+#      password opens nothing any more
+#   Each step is safe to repeat; if one fails, the message says how to go on.
 #
 # Compose: ALTER ROLE only; then put the same password into .env as POSTGRES_PASSWORD and run
 # `docker compose up -d`, which recreates the containers that use it.
@@ -55,34 +56,48 @@ fi
 
 dbops_connect
 # shellcheck disable=SC2016 # expanded by the container's shell, from its environment
-role="$(dbops_exec sh -c 'printf %s "$POSTGRES_USER"')"
+owner="$(dbops_exec sh -c 'printf %s "$POSTGRES_USER"')"
 
-# alter_role: the statement travels on stdin, never in a process's arguments, and is kept out
-# of the server log whatever log_statement says.
-alter_role() {
+# run_sql: statements travel on stdin, never in a process's arguments, and are kept out of the
+# server log whatever log_statement says. Role names are plain identifiers (config.ts checks
+# databaseUser), so they need no quoting.
+run_sql() {
   # shellcheck disable=SC2016 # expanded by the container's shell
-  printf "SET log_statement = 'none';\nALTER ROLE \"%s\" PASSWORD '%s';\n" "$role" "$password" \
+  { echo "SET log_statement = 'none';"; cat; } \
     | dbops_exec sh -c 'exec psql -X -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -f -'
 }
 
 if [ "$DBOPS_MODE" = compose ]; then
-  alter_role || dbops_die "ALTER ROLE failed; nothing changed"
-  echo "the password of role $role in $DBOPS_TARGET is changed."
+  printf "ALTER ROLE %s PASSWORD '%s';\n" "$owner" "$password" | run_sql || dbops_die "ALTER ROLE failed; nothing changed"
+  echo "the password of role $owner in $DBOPS_TARGET is changed."
   echo "Now set POSTGRES_PASSWORD to the same value in .env and run: docker compose up -d"
   exit 0
 fi
 
-had_old=0 old=""
-if old="$(dbops_pulumi config get databasePassword 2>/dev/null)"; then had_old=1; fi
-dbops_say "1/3 pulumi config set --secret databasePassword (new value, from stdin)"
-printf '%s' "$password" | dbops_pulumi config set --secret databasePassword >/dev/null
-dbops_say "2/3 ALTER ROLE $role in $DBOPS_TARGET"
-if ! alter_role; then
-  if [ "$had_old" = 1 ]; then printf '%s' "$old" | dbops_pulumi config set --secret databasePassword >/dev/null
-  else dbops_pulumi config rm databasePassword >/dev/null
-  fi
-  dbops_die "ALTER ROLE failed; the stack's config is as it was, nothing changed"
+current="$(dbops_output databaseUser)"
+current="${current:-$owner}" # deployed before the program exported databaseUser
+if [ "$current" = "$owner" ]; then next="${owner}_b"; else next="$owner"; fi
+[[ "$next" =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || dbops_die "cannot name a second role after $owner: set databaseUser to a shorter name first"
+
+dbops_say "1/4 the app connects as $current; giving role $next the new password in $DBOPS_TARGET"
+if [ "$next" = "$owner" ]; then
+  printf "ALTER ROLE %s LOGIN PASSWORD '%s';\n" "$next" "$password" | run_sql || dbops_die "ALTER ROLE failed; nothing changed"
+else
+  run_sql <<SQL || dbops_die "preparing role $next failed; the app still uses $current, nothing else changed"
+DO \$\$ BEGIN CREATE ROLE $next; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$;
+GRANT $owner TO $next;
+ALTER ROLE $next SET role = '$owner';
+ALTER ROLE $next LOGIN PASSWORD '$password';
+SQL
 fi
-dbops_say "3/3 pulumi up: the app rolls onto the new password"
-dbops_pulumi up "${yes[@]}" || dbops_die "pulumi up failed. The database and the stack's config already hold the new password: fix the cause and run pulumi up${DBOPS_STACK:+ --stack $DBOPS_STACK} again"
-echo "the password of role $role is rotated; the app uses the new one."
+
+dbops_say "2/4 pulumi config set databaseUser $next, --secret databasePassword (new value, from stdin)"
+dbops_pulumi config set databaseUser "$next" >/dev/null
+printf '%s' "$password" | dbops_pulumi config set --secret databasePassword >/dev/null
+
+dbops_say "3/4 pulumi up: the app rolls onto role $next"
+dbops_pulumi up "${yes[@]}" || dbops_die "pulumi up failed. Both roles can log in now and the stack's config holds the new one: fix the cause, run pulumi up${DBOPS_STACK:+ --stack $DBOPS_STACK}, then remove the old password with: ${DBOPS_KUBECTL[*]} exec $DBOPS_POD -- psql -U $owner -d todo -c 'ALTER ROLE $current PASSWORD NULL'"
+
+dbops_say "4/4 removing the password of role $current"
+printf 'ALTER ROLE %s PASSWORD NULL;\n' "$current" | run_sql || dbops_die "could not remove the old password of role $current; run: ${DBOPS_KUBECTL[*]} exec $DBOPS_POD -- psql -U $owner -d todo -c 'ALTER ROLE $current PASSWORD NULL'"
+echo "the password is rotated: the app connects as $next with the new password; the old one opens nothing."

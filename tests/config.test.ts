@@ -400,6 +400,10 @@ describe("every setting is checked by the grammar of what it becomes", () => {
     });
 
     it("kubeContext, imageRegistryUsername: names used verbatim", () => {
+        cases({ key: "databaseUser" }, [
+            ["Todo", /lowercase.*Fix: pulumi config set databaseUser todo /], ["todo-app", /Fix: pulumi config set databaseUser todo_app /],
+            "1todo", "todo app", ["pg_todo", /reserved/], ["a".repeat(64), /63/],
+        ], ["todo", "todo_b", "_app", "app2"]);
         cases({ key: "kubeContext" }, [" minikube", "minikube\n"], ["minikube", "arn:aws:eks:eu-west-1:123456789012:cluster/prod", "gke_project_zone_name"]);
         cases({ key: "imageRegistryUsername", with: { imageRegistry: "ghcr.io/acme", imageRegistryPassword: "token" } }, ["ci user", "ci:bot"], ["ci", "example-org-ci", "bot@example.com"]);
     });

@@ -150,7 +150,13 @@ describe("stack local (Minikube)", function () {
         assert.ok(mount?.readOnly, "POSTGRES_PASSWORD_FILE is on a read-only mount");
         const volume = pod.volumes.find((v: any) => v.name === mount.name);
         assert.strictEqual(volume.secret.defaultMode, 0o440);
-        assert.deepStrictEqual(Object.keys(plain(run.one(T.secret, "postgresql-credentials").inputs.stringData)), ["POSTGRES_PASSWORD"]);
+        const initCredentials = run.one(T.secret, "postgresql-init-credentials").inputs;
+        assert.deepStrictEqual(Object.keys(plain(initCredentials.stringData)).sort(), ["POSTGRES_PASSWORD", "POSTGRES_USER"]);
+        assert.deepStrictEqual(volume.secret.items, [{ key: "POSTGRES_PASSWORD", path: "POSTGRES_PASSWORD" }], "only the password is mounted");
+        // The owner role comes from the Secret written once, so a later databaseUser change (a rotation) does not roll the pod.
+        const user = container.env.find((e: any) => e.name === "POSTGRES_USER");
+        assert.strictEqual(user.valueFrom.secretKeyRef.key, "POSTGRES_USER");
+        assert.strictEqual(plain(initCredentials.stringData).POSTGRES_USER, "todo");
 
         const svc = run.one(T.service, "postgresql-headless").inputs;
         assert.strictEqual(svc.spec.clusterIP, "None");
@@ -165,6 +171,7 @@ describe("stack local (Minikube)", function () {
 
         const url = new URL(data.DATABASE_URL);
         assert.strictEqual(url.hostname, "postgresql.todo-chatbot.svc.cluster.local");
+        assert.strictEqual(url.username, "todo", "the default databaseUser");
         assert.strictEqual(url.password, run.generatedSecrets.find((s) => s.startsWith("generated-postgresql-password")));
         assert.strictEqual(data.BETTER_AUTH_SECRET, run.generatedSecrets.find((s) => s.startsWith("generated-app-secrets-better-auth")));
         assert.strictEqual(data.OPENROUTER_API_KEY, "", "offline mode has no key");
@@ -176,6 +183,8 @@ describe("stack local (Minikube)", function () {
         const data = appSecretData(configured);
         assert.strictEqual(data.BETTER_AUTH_SECRET, "s".repeat(40));
         assert.strictEqual(new URL(data.DATABASE_URL).password, "configured-db-password");
+        const rotated = await runProgram("local", { databaseUser: "todo_b" });
+        assert.strictEqual(new URL(appSecretData(rotated).DATABASE_URL).username, "todo_b", "the app connects as databaseUser");
         assert.deepStrictEqual(run.ofType(T.password).map((r) => r.name).sort(), ["app-secrets-better-auth-secret", "postgresql-password"]);
     });
 

@@ -57,7 +57,7 @@ const EXPECTED_PLAN = {
     ...BOTH_STACKS,
     // The in-cluster PostgreSQL.
     "kubernetes:apps/v1:StatefulSet postgresql < todo-chatbot:data:Database::postgresql",
-    "kubernetes:core/v1:Secret postgresql-credentials < todo-chatbot:data:Database::postgresql",
+    "kubernetes:core/v1:Secret postgresql-init-credentials < todo-chatbot:data:Database::postgresql",
     "kubernetes:core/v1:Service postgresql-headless < todo-chatbot:data:Database::postgresql",
     "kubernetes:networking.k8s.io/v1:NetworkPolicy platform-database < todo-chatbot:platform:Platform::platform",
     "random:index/randomPassword:RandomPassword postgresql-password < todo-chatbot:data:Database::postgresql",
