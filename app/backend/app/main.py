@@ -15,6 +15,7 @@ from app.api.routes import conversations, health, tasks
 from app.chat.assistant import build_assistant
 from app.core.config import Settings, get_settings
 from app.core.db import create_db_engine
+from app.core.metrics import DB_POOL
 from app.core.observability import REQUEST_ID_HEADER, RequestObservabilityMiddleware
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "model": settings.openrouter_model,
             },
         )
-        yield
+        DB_POOL.track(engine)  # /metrics reads this engine's pool while the app serves
+        try:
+            yield
+        finally:
+            DB_POOL.untrack(engine)
         assistant.close()
         engine.dispose()
         logger.info("backend stopped")

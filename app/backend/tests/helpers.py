@@ -14,6 +14,7 @@ from typing import Any
 import httpx2 as httpx
 import jwt
 import psycopg
+from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
@@ -103,3 +104,12 @@ def running_server(env: dict[str, str], log_path: Path) -> Iterator[tuple[subpro
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def metric_value(metrics: str, sample: str, **labels: str) -> float | None:
+    """The value of one sample (full name, exact label set) in a /metrics text, or None when absent."""
+    for family in text_string_to_metric_families(metrics):
+        for found in family.samples:
+            if found.name == sample and found.labels == labels:
+                return float(found.value)
+    return None

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from datetime import date
 
 import openai
-from openai.types.chat import ChatCompletionFunctionToolParam, ChatCompletionMessageParam
+from openai.types.chat import ChatCompletionFunctionToolParam, ChatCompletionMessage, ChatCompletionMessageParam
 from sqlmodel import Session
 
 from app.chat.interface import AssistantAnswer
 from app.chat.tools import TOOLS, run_tool
 from app.core.config import Settings
+from app.core.metrics import ASSISTANT_MODEL_REQUESTS, ERROR, SUCCESS
 from app.models import Message, MessageRole
 
 logger = logging.getLogger(__name__)
@@ -82,16 +83,7 @@ class ModelAssistant:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise ReplyTimeoutError
-                client = self._client.with_options(timeout=remaining / self._attempts_per_call)
-                completion = client.chat.completions.create(
-                    model=self._model,
-                    messages=messages,
-                    tools=self._tools,
-                    tool_choice="auto",
-                )
-                if not completion.choices:
-                    raise ValueError("the completion has no choices")
-                reply = completion.choices[0].message
+                reply = self._complete(messages, timeout=remaining / self._attempts_per_call)
                 calls = [call for call in reply.tool_calls or [] if call.type == "function"]
                 if not calls:
                     return AssistantAnswer(reply.content or "Done.", tasks_changed, "online")
@@ -133,6 +125,23 @@ class ModelAssistant:
             if tasks_changed:
                 content += " Some of your tasks were already changed before that; check your list."
             return AssistantAnswer(content, tasks_changed, "unavailable")
+
+    def _complete(self, messages: list[ChatCompletionMessageParam], timeout: float) -> ChatCompletionMessage:
+        """One call to the model provider (with the client's own retries), counted by outcome."""
+        try:
+            completion = self._client.with_options(timeout=timeout).chat.completions.create(
+                model=self._model,
+                messages=messages,
+                tools=self._tools,
+                tool_choice="auto",
+            )
+            if not completion.choices:
+                raise ValueError("the completion has no choices")
+        except Exception:
+            ASSISTANT_MODEL_REQUESTS.labels(ERROR).inc()
+            raise
+        ASSISTANT_MODEL_REQUESTS.labels(SUCCESS).inc()
+        return completion.choices[0].message
 
     def close(self) -> None:
         self._client.close()

@@ -5,6 +5,7 @@ describes it to the model) and acts only on the calling user's tasks.
 """
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -13,7 +14,10 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import Session
 
 from app import crud
+from app.core.metrics import ASSISTANT_TOOL_CALLS, ERROR, SUCCESS, UNKNOWN_TOOL, initialise_tool_labels
 from app.models import Description, Task, TaskCreate, TaskStatus, TaskUpdate, Title
+
+logger = logging.getLogger(__name__)
 
 LIST_LIMIT = 50
 TaskRef = Annotated[int, Field(ge=1, le=2**31 - 1, description="the task's id, as shown by list_tasks")]
@@ -127,10 +131,26 @@ TOOLS: dict[str, _Tool] = {
     ),
     "delete_task": _Tool("Delete one of the user's tasks for good.", TaskIdArgs, _delete_task),
 }
+initialise_tool_labels(TOOLS)
 
 
 def run_tool(session: Session, user_id: str, name: str, arguments: str | dict[str, Any]) -> ToolOutcome:
-    """Run one tool for `user_id`. Bad names or arguments become an error for the model, never an exception."""
+    """Run one tool for `user_id`. Bad names or arguments become an error for the model, never an exception.
+
+    Each call is counted by tool and outcome and logged (the tool's name, never its arguments).
+    """
+    label = name if name in TOOLS else UNKNOWN_TOOL
+    outcome: ToolOutcome | None = None
+    try:
+        outcome = _run_tool(session, user_id, name, arguments)
+        return outcome
+    finally:
+        result = SUCCESS if outcome is not None and outcome.error is None else ERROR
+        ASSISTANT_TOOL_CALLS.labels(label, result).inc()
+        logger.info("assistant tool call", extra={"tool": label, "outcome": result})
+
+
+def _run_tool(session: Session, user_id: str, name: str, arguments: str | dict[str, Any]) -> ToolOutcome:
     tool = TOOLS.get(name)
     if tool is None:
         return ToolOutcome({"error": f"unknown tool {name!r}; use one of {', '.join(TOOLS)}"})

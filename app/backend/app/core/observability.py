@@ -1,15 +1,15 @@
-"""Per-request id, access log and Prometheus metrics, in one pure ASGI middleware."""
+"""Per-request id, access log and HTTP metrics (defined in app/core/metrics.py), in one pure ASGI middleware."""
 
 import logging
 import re
 import time
 import uuid
 
-from prometheus_client import Counter, Histogram
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.logging import request_id_var
+from app.core.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
 
 logger = logging.getLogger("app.access")
 
@@ -18,18 +18,6 @@ REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 # Requests that match no route share one label, so random paths cannot blow up the metric series.
 UNMATCHED_ROUTE = "<unmatched>"
-
-REQUESTS = Counter(
-    "http_requests_total",
-    "HTTP requests handled, by route template.",
-    ["method", "route", "status"],
-)
-LATENCY = Histogram(
-    "http_request_duration_seconds",
-    "Time to handle an HTTP request, by route template.",
-    ["method", "route"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
-)
 
 
 class RequestObservabilityMiddleware:
@@ -59,8 +47,8 @@ class RequestObservabilityMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", UNMATCHED_ROUTE)
-            REQUESTS.labels(scope["method"], route, str(status)).inc()
-            LATENCY.labels(scope["method"], route).observe(elapsed)
+            HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
+            HTTP_REQUEST_DURATION.labels(scope["method"], route).observe(elapsed)
             logger.info(
                 "request",
                 extra={

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from app.chat.model import MAX_TOOL_ROUNDS
 from tests.conftest import ClientFactory
 from tests.fake_openai import FakeOpenAI, ScriptedReply, completion, tool_call
-from tests.helpers import auth, free_port
+from tests.helpers import auth, free_port, metric_value
 
 
 def chat(client: TestClient, content: str, conversation_id: int | None = None) -> dict[str, Any]:
@@ -116,9 +116,20 @@ def test_provider_failures_give_a_clear_reply_not_a_server_error(
     online_client: TestClient, fake_openai: FakeOpenAI, scripted: ScriptedReply, message: str
 ) -> None:
     fake_openai.script(scripted)
+    before = online_client.get("/metrics").text
     reply = chat(online_client, "list my tasks")
+    after = online_client.get("/metrics").text
 
     assert reply["mode"] == "unavailable"
+    # Counted for the "model provider failing" alert, timeouts included.
+    for sample, labels in [
+        ("todo_assistant_model_requests_total", {"outcome": "error"}),
+        ("todo_assistant_requests_total", {"mode": "online", "outcome": "error"}),
+    ]:
+        assert (metric_value(after, sample, **labels) or 0) - (metric_value(before, sample, **labels) or 0) == 1
+    assert metric_value(after, "todo_assistant_model_requests_total", outcome="success") == metric_value(
+        before, "todo_assistant_model_requests_total", outcome="success"
+    )
     assert reply["tasks_changed"] is False
     assert message in reply["reply"]["content"]
     assert "test-provider-key" not in reply["reply"]["content"]
