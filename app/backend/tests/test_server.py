@@ -13,7 +13,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from tests.fake_openai import FakeOpenAI, ScriptedReply, completion
+from tests.fake_openai import FakeOpenAI, ScriptedReply, completion, tool_call
 from tests.helpers import SECRET, auth, backend_env, make_token, running_server
 
 
@@ -91,6 +91,51 @@ def test_logs_are_json_lines_with_request_ids_and_no_secrets(database_url: str, 
     assert any(r["message"] == "backend started" and r["assistant_mode"] == "offline" for r in records)
     for secret in (token, SECRET, "not-a-token"):
         assert secret not in text
+
+
+def test_assistant_and_tool_log_lines_carry_the_request_id(
+    database_url: str, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    # The frontend forwards its request id; every line the backend logs while serving the turn carries it.
+    fake_openai.script(
+        ScriptedReply(completion(tool_calls=[tool_call("call_1", "add_task", {"title": "secret groceries"})])),
+        ScriptedReply({"error": {"message": "upstream exploded"}}, status=500),
+    )
+    env = backend_env(
+        database_url,
+        OPENROUTER_API_KEY="test-provider-key",
+        OPENROUTER_BASE_URL=fake_openai.base_url,
+        OPENROUTER_MAX_RETRIES="0",
+        OPENROUTER_TIMEOUT_SECONDS="10",
+    )
+    log_path = tmp_path / "server.log"
+    with running_server(env, log_path) as (process, base_url):
+        conversation = httpx.post(f"{base_url}/api/conversations", headers=auth()).json()
+        response = httpx.post(
+            f"{base_url}/api/conversations/{conversation['id']}/messages",
+            json={"content": "remember the groceries"},
+            headers={**auth(), "X-Request-ID": "frontend-turn-42"},
+            timeout=30,
+        )
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+
+    assert response.status_code == 201
+    assert response.headers["x-request-id"] == "frontend-turn-42"
+    records = [json.loads(line) for line in log_path.read_text().splitlines()]
+    turn = [r for r in records if r["request_id"] == "frontend-turn-42"]
+    ours = [r for r in turn if r["logger"].startswith("app.")]  # the HTTP client's own lines aside
+    assert [(r["logger"], r["message"]) for r in ours] == [
+        ("app.chat.tools", "assistant tool call"),
+        ("app.chat.model", "model provider failed"),
+        ("app.chat.assistant", "assistant answered"),
+        ("app.access", "request"),
+    ]
+    assert (ours[0]["tool"], ours[0]["outcome"]) == ("add_task", "success")
+    assert (ours[2]["assistant_mode"], ours[2]["outcome"]) == ("online", "error")
+    # Lines from inside the turn exist nowhere without the request id.
+    assert not [r for r in records if r["logger"].startswith("app.chat") and r["request_id"] != "frontend-turn-42"]
+    assert "secret groceries" not in log_path.read_text()  # tool arguments are never logged
 
 
 @pytest.fixture
