@@ -69,3 +69,11 @@ def test_notes_warn_when_a_budget_would_block_node_drains(notes_chart):
     assert "WARNING: backend.podDisruptionBudget.minAvailable (1) is not below its 1 replica(s)" in blocking
     fine = notes(notes_chart, (), {**TEST_SECRETS, "backend.podDisruptionBudget.enabled": True, "backend.replicaCount": 2})
     assert "WARNING" not in fine
+
+
+def test_monitoring_notes_name_the_objects_only_when_monitoring_is_on(notes_chart):
+    assert "Monitoring" not in notes(notes_chart, ("values-local.yaml",), TEST_SECRETS)
+    text = notes(notes_chart, ("values-production.yaml",))
+    assert "ServiceMonitors todo-todo-chatbot-backend and todo-todo-chatbot-frontend" in text
+    assert "PrometheusRule todo-todo-chatbot: the alerts link their runbooks at docs/RUNBOOKS.md#<alert>." in text
+    assert 'ConfigMaps labelled grafana_dashboard="1" in namespace "todo-chatbot"' in text

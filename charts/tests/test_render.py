@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from rendering import (
     BACKEND_CONFIG_KEYS,
     BACKEND_SECRET_KEYS,
+    CHART_DIR,
     FRONTEND_CONFIG_KEYS,
     FRONTEND_SECRET_KEYS,
     FULLNAME,
@@ -39,6 +41,11 @@ CORE = {
     ("Pod", TEST_POD),
 }
 NETWORK_POLICIES = {("NetworkPolicy", FRONTEND), ("NetworkPolicy", BACKEND)}
+FRONTEND_METRICS = f"{FULLNAME}-frontend-metrics"
+SERVICE_MONITORS = {("ServiceMonitor", BACKEND), ("ServiceMonitor", FRONTEND), ("Service", FRONTEND_METRICS)}
+PROMETHEUS_RULE = {("PrometheusRule", FULLNAME)}
+DASHBOARD_FILES = sorted((CHART_DIR / "dashboards").glob("*.json"))
+DASHBOARDS = {("ConfigMap", f"{FULLNAME}-dashboard-{path.stem}") for path in DASHBOARD_FILES}
 CONTAINER_PORTS = {"frontend": 3000, "backend": 8000}
 APP_UID = 65532  # the images' non-root user (distroless `nonroot`)
 # docs/ARCHITECTURE.md "Runtime contract of the apps": (startup and liveness, readiness) paths.
@@ -61,14 +68,14 @@ def test_local_values_add_network_policies(renders):
     assert renders["local"].kinds_and_names() == CORE | {("Secret", FULLNAME)} | NETWORK_POLICIES
 
 
-def test_production_values_render_autoscaling_budgets_ingress_and_no_secret(renders):
+def test_production_values_render_autoscaling_budgets_ingress_monitoring_and_no_secret(renders):
     assert renders["production"].kinds_and_names() == CORE | NETWORK_POLICIES | {
         ("HorizontalPodAutoscaler", FRONTEND),
         ("HorizontalPodAutoscaler", BACKEND),
         ("PodDisruptionBudget", FRONTEND),
         ("PodDisruptionBudget", BACKEND),
         ("Ingress", FULLNAME),
-    }
+    } | SERVICE_MONITORS | PROMETHEUS_RULE | DASHBOARDS
 
 
 def test_every_object_is_in_the_release_namespace_with_the_release_labels(scenario):
@@ -132,10 +139,12 @@ def test_pods_wait_in_pre_stop_before_sigterm_within_the_grace_period(scenario):
 
 
 def test_probes_call_the_apps_health_endpoints_on_their_real_ports(scenario):
+    # The frontend's metrics server (port 9464) is declared only when ServiceMonitors scrape it.
+    scraped = bool(scenario.all("ServiceMonitor"))
     for component, (health, ready) in HEALTH_PATHS.items():
         container = app_container(scenario, component)
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-        assert ports == {"http": CONTAINER_PORTS[component]}
+        assert ports == {"http": CONTAINER_PORTS[component], **({"metrics": 9464} if scraped and component == "frontend" else {})}
         for probe, path in (("startupProbe", health), ("livenessProbe", health), ("readinessProbe", ready)):
             assert container[probe]["httpGet"] == {"path": path, "port": "http"}, f"{component} {probe}"
 
@@ -520,6 +529,9 @@ SWITCHES = {
     "backend.podDisruptionBudget.enabled": {("PodDisruptionBudget", BACKEND)},
     "frontend.podDisruptionBudget.enabled": {("PodDisruptionBudget", FRONTEND)},
     "ingress.enabled": {("Ingress", FULLNAME)},
+    "metrics.serviceMonitor.enabled": SERVICE_MONITORS,
+    "metrics.prometheusRule.enabled": PROMETHEUS_RULE,
+    "metrics.dashboards.enabled": DASHBOARDS,
 }
 
 
@@ -580,6 +592,235 @@ def test_database_peers_narrow_the_database_egress():
             r for r in rendered.get("NetworkPolicy", name)["spec"]["egress"] if {"port": 5432, "protocol": "TCP"} in r["ports"]
         ]
         assert database_rule["to"] == peers
+
+
+# Monitoring (metrics.*; the alerts themselves are unit-tested with promtool: scripts/test-monitoring.sh)
+
+
+def monitoring_render(**values) -> Rendered:
+    return render(set_values={**TEST_SECRETS, "metrics.serviceMonitor.enabled": True, "networkPolicy.enabled": True, **values})
+
+
+def container_ports(rendered: Rendered, component: str) -> dict[str, int]:
+    return {p["name"]: p["containerPort"] for p in app_container(rendered, component)["ports"]}
+
+
+def test_service_monitors_scrape_each_apps_metrics_endpoint_through_its_own_service():
+    rendered = monitoring_render()
+    for component, service_name, port_name, port in (("backend", BACKEND, "http", 8000), ("frontend", FRONTEND_METRICS, "metrics", 9464)):
+        monitor = rendered.get("ServiceMonitor", f"{FULLNAME}-{component}")
+        assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+        assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["todo-chatbot"]}
+        selected = [s for s in rendered.all("Service") if labels_match(monitor["spec"]["selector"]["matchLabels"], s["metadata"]["labels"])]
+        assert [s["metadata"]["name"] for s in selected] == [service_name], f"{component}'s ServiceMonitor selects {selected}"
+        (endpoint,) = monitor["spec"]["endpoints"]
+        assert (endpoint["port"], endpoint["path"], endpoint["scheme"]) == (port_name, "/metrics", "http")
+        assert (endpoint["interval"], endpoint["scrapeTimeout"]) == ("30s", "10s")
+        (service_port,) = [p for p in selected[0]["spec"]["ports"] if p["name"] == port_name]
+        assert container_ports(rendered, component)[service_port["targetPort"]] == port
+
+
+def test_the_frontend_metrics_port_is_declared_only_when_scraped_and_never_on_the_public_service(renders):
+    assert container_ports(renders["default"], "frontend") == {"http": 3000}
+    rendered = monitoring_render()
+    assert container_ports(rendered, "frontend") == {"http": 3000, "metrics": 9464}
+    assert container_ports(rendered, "backend") == {"http": 8000}
+    # The frontend Service is a NodePort here: its ports are exposed on every node.
+    assert rendered.get("Service", FRONTEND)["spec"]["type"] == "NodePort"
+    assert {p["name"] for p in rendered.get("Service", FRONTEND)["spec"]["ports"]} == {"http"}
+    metrics_service = rendered.get("Service", FRONTEND_METRICS)["spec"]
+    assert metrics_service["type"] == "ClusterIP"
+    assert metrics_service["ports"] == [{"name": "metrics", "port": 9464, "targetPort": "metrics", "protocol": "TCP"}]
+    assert labels_match(metrics_service["selector"], rendered.deployment("frontend")["spec"]["template"]["metadata"]["labels"])
+
+
+def test_service_monitor_settings_are_the_values_set():
+    relabelings = [{"action": "replace", "sourceLabels": ["__meta_kubernetes_pod_node_name"], "targetLabel": "node"}]
+    metric_relabelings = [{"action": "drop", "sourceLabels": ["__name__"], "regex": "python_gc_.*"}]
+    rendered = monitoring_render(
+        **{
+            "metrics.serviceMonitor.interval": "15s",
+            "metrics.serviceMonitor.scrapeTimeout": "5s",
+            "metrics.serviceMonitor.labels": {"release": "kube-prometheus-stack"},
+            "metrics.serviceMonitor.relabelings": relabelings,
+            "metrics.serviceMonitor.metricRelabelings": metric_relabelings,
+        }
+    )
+    for monitor in rendered.all("ServiceMonitor"):
+        assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+        assert monitor["metadata"]["labels"]["app.kubernetes.io/instance"] == "todo"
+        (endpoint,) = monitor["spec"]["endpoints"]
+        assert (endpoint["interval"], endpoint["scrapeTimeout"]) == ("15s", "5s")
+        assert (endpoint["relabelings"], endpoint["metricRelabelings"]) == (relabelings, metric_relabelings)
+
+
+def ingress_rules(rendered: Rendered, name: str) -> list[dict]:
+    return rendered.get("NetworkPolicy", name)["spec"]["ingress"]
+
+
+def test_network_policies_admit_prometheus_to_the_metrics_ports_only_when_scraped(renders):
+    # Off: the frontend admits only its public port, the backend only the frontend and the helm test.
+    assert ingress_rules(renders["local"], FRONTEND) == [{"ports": [{"port": "http", "protocol": "TCP"}]}]
+    assert len(ingress_rules(renders["local"], BACKEND)) == 1
+    monitoring = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+    rendered = monitoring_render()
+    frontend_public, frontend_metrics = ingress_rules(rendered, FRONTEND)
+    assert frontend_public == {"ports": [{"port": "http", "protocol": "TCP"}]}
+    assert frontend_metrics == {"from": monitoring, "ports": [{"port": "metrics", "protocol": "TCP"}]}
+    backend_apps, backend_metrics = ingress_rules(rendered, BACKEND)
+    assert backend_apps == ingress_rules(renders["local"], BACKEND)[0]
+    assert backend_metrics == {"from": monitoring, "ports": [{"port": "http", "protocol": "TCP"}]}
+    # Egress is unchanged by monitoring.
+    for name in (FRONTEND, BACKEND):
+        assert rendered.get("NetworkPolicy", name)["spec"]["egress"] == renders["local"].get("NetworkPolicy", name)["spec"]["egress"]
+
+
+def test_the_scrapers_are_the_namespaces_and_pods_selected():
+    namespaces = {"matchExpressions": [{"key": "team", "operator": "In", "values": ["observability"]}]}
+    pods = {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}
+    # Helm merges maps with the defaults: the default matchLabels goes only when set to null (values.yaml says so).
+    rendered = monitoring_render(
+        **{
+            "metrics.networkPolicy.allowFromNamespaceSelector": {**namespaces, "matchLabels": None},
+            "metrics.networkPolicy.allowFromPodSelector": pods,
+        }
+    )
+    for name in (FRONTEND, BACKEND):
+        # One peer with both selectors: those pods in those namespaces, not either.
+        assert ingress_rules(rendered, name)[-1]["from"] == [{"namespaceSelector": namespaces, "podSelector": pods}]
+
+
+ALERTS = {
+    "TodoChatbotBackendDown": "critical",
+    "TodoChatbotBackendErrors": "critical",
+    "TodoChatbotBackendSlow": "warning",
+    "TodoChatbotPodRestarting": "warning",
+    "TodoChatbotModelProviderErrors": "warning",
+    "TodoChatbotPostgresqlDown": "critical",
+    "TodoChatbotPostgresqlVolumeNearlyFull": "warning",
+}
+
+
+def alert_rules(rendered: Rendered) -> dict[str, dict]:
+    (rule,) = rendered.all("PrometheusRule")
+    return {r["alert"]: r for group in rule["spec"]["groups"] for r in group["rules"]}
+
+
+def test_prometheus_rule_has_every_alert_with_its_severity_annotations_and_runbook():
+    rendered = render(set_values={**TEST_SECRETS, "metrics.prometheusRule.enabled": True})
+    (rule,) = rendered.all("PrometheusRule")
+    assert (rule["apiVersion"], rule["metadata"]["namespace"]) == ("monitoring.coreos.com/v1", "todo-chatbot")
+    alerts = alert_rules(rendered)
+    assert {name: r["labels"]["severity"] for name, r in alerts.items()} == ALERTS
+    for name, r in alerts.items():
+        assert set(r["annotations"]) == {"summary", "description", "runbook_url"}, name
+        assert r["annotations"]["runbook_url"] == f"docs/RUNBOOKS.md#{name.lower()}"
+        assert re.fullmatch(r"[0-9]+[smh]", r["for"]), name
+
+
+def test_every_alert_is_scoped_to_the_release_namespace_and_the_releases_own_series():
+    alerts = alert_rules(render(set_values={**TEST_SECRETS, "metrics.prometheusRule.enabled": True}, release="other"))
+    backend_job = 'job="other-todo-chatbot-backend"'
+    for name, r in alerts.items():
+        selectors = re.findall(r"\{([^}]*)\}", r["expr"])
+        assert selectors and all('namespace="todo-chatbot"' in s for s in selectors), f"{name}: {r['expr']}"
+    for name in ("TodoChatbotBackendDown", "TodoChatbotBackendErrors", "TodoChatbotBackendSlow", "TodoChatbotModelProviderErrors"):
+        assert all(backend_job in s for s in re.findall(r"\{([^}]*)\}", alerts[name]["expr"])), name
+    assert 'pod=~"other-todo-chatbot-(frontend|backend)-.+"' in alerts["TodoChatbotPodRestarting"]["expr"]
+    assert 'job="postgresql-metrics"' in alerts["TodoChatbotPostgresqlDown"]["expr"]
+    assert 'persistentvolumeclaim="data-postgresql-0"' in alerts["TodoChatbotPostgresqlVolumeNearlyFull"]["expr"]
+
+
+def test_alert_thresholds_and_settings_are_the_values_set():
+    rendered = render(
+        set_values={
+            **TEST_SECRETS,
+            "metrics.prometheusRule.enabled": True,
+            "metrics.prometheusRule.labels": {"release": "kube-prometheus-stack"},
+            "metrics.prometheusRule.runbookBaseUrl": "https://git.example.com/todo/blob/main/docs/RUNBOOKS.md",
+            "metrics.prometheusRule.backendErrors.threshold": 0.1,
+            "metrics.prometheusRule.backendErrors.window": "15m",
+            "metrics.prometheusRule.backendLatency.thresholdSeconds": 2.5,
+            "metrics.prometheusRule.backendLatency.ignoredRoutes": "/api/slow",
+            "metrics.prometheusRule.podRestarts.podRegex": ".+",
+            "metrics.prometheusRule.modelProviderErrors.minRequests": 50,
+            "metrics.prometheusRule.backendDown.for": "7m",
+            "metrics.prometheusRule.backendDown.severity": "page",
+            "metrics.prometheusRule.postgresql.job": "pg-exporter",
+            "metrics.prometheusRule.postgresql.volume.claimName": "pgdata",
+            "metrics.prometheusRule.postgresql.volume.minFreeRatio": 0.2,
+        }
+    )
+    (rule,) = rendered.all("PrometheusRule")
+    assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    alerts = alert_rules(rendered)
+    assert alerts["TodoChatbotBackendDown"]["annotations"]["runbook_url"] == (
+        "https://git.example.com/todo/blob/main/docs/RUNBOOKS.md#todochatbotbackenddown"
+    )
+    assert (alerts["TodoChatbotBackendDown"]["for"], alerts["TodoChatbotBackendDown"]["labels"]["severity"]) == ("7m", "page")
+    assert ") > 0.1\n" in alerts["TodoChatbotBackendErrors"]["expr"] and "[15m]" in alerts["TodoChatbotBackendErrors"]["expr"]
+    assert ") > 2.5\n" in alerts["TodoChatbotBackendSlow"]["expr"] and 'route!~"/api/slow"' in alerts["TodoChatbotBackendSlow"]["expr"]
+    assert 'pod=~".+"' in alerts["TodoChatbotPodRestarting"]["expr"]
+    assert alerts["TodoChatbotModelProviderErrors"]["expr"].endswith(">= 50")
+    assert 'job="pg-exporter"' in alerts["TodoChatbotPostgresqlDown"]["expr"]
+    volume = alerts["TodoChatbotPostgresqlVolumeNearlyFull"]["expr"]
+    assert 'persistentvolumeclaim="pgdata"' in volume and volume.endswith("< 0.2")
+
+
+def test_postgresql_alerts_can_be_left_out():
+    values = {**TEST_SECRETS, "metrics.prometheusRule.enabled": True, "metrics.prometheusRule.postgresql.enabled": False}
+    assert set(alert_rules(render(set_values=values))) == set(ALERTS) - {
+        "TodoChatbotPostgresqlDown",
+        "TodoChatbotPostgresqlVolumeNearlyFull",
+    }
+
+
+def test_dashboards_are_config_maps_for_the_grafana_sidecar_with_the_charts_json_files():
+    assert DASHBOARD_FILES, "no dashboards in charts/todo-chatbot/dashboards"
+    rendered = render(set_values={**TEST_SECRETS, "metrics.dashboards.enabled": True})
+    for path in DASHBOARD_FILES:
+        config_map = rendered.get("ConfigMap", f"{FULLNAME}-dashboard-{path.stem}")
+        assert config_map["metadata"]["namespace"] == "todo-chatbot"
+        assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+        assert "annotations" not in config_map["metadata"]
+        assert list(config_map["data"]) == [path.name]
+        assert json.loads(config_map["data"][path.name]) == json.loads(path.read_text()), "the file as it is, not templated"
+
+
+def test_dashboard_label_namespace_and_annotations_are_the_values_set():
+    rendered = render(
+        set_values={
+            **TEST_SECRETS,
+            "metrics.dashboards.enabled": True,
+            "metrics.dashboards.namespace": "monitoring",
+            "metrics.dashboards.label": "grafana.example.com/dashboard",
+            "metrics.dashboards.labelValue": "todo",
+            "metrics.dashboards.annotations": {"grafana_folder": "Todo Chatbot"},
+        }
+    )
+    dashboards = [o for o in rendered.all("ConfigMap") if ("ConfigMap", o["metadata"]["name"]) in DASHBOARDS]
+    assert len(dashboards) == len(DASHBOARD_FILES)
+    for config_map in dashboards:
+        metadata = config_map["metadata"]
+        assert metadata["namespace"] == "monitoring"
+        assert metadata["labels"]["grafana.example.com/dashboard"] == "todo" and "grafana_dashboard" not in metadata["labels"]
+        assert metadata["annotations"] == {"grafana_folder": "Todo Chatbot"}
+
+
+def test_dashboards_have_the_datasource_and_namespace_variables_and_stable_uids():
+    uids = set()
+    for path in DASHBOARD_FILES:
+        dashboard = json.loads(path.read_text())
+        variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+        assert variables["datasource"]["type"] == "datasource" and variables["datasource"]["query"] == "prometheus", path.name
+        assert variables["namespace"]["type"] == "query", path.name
+        assert dashboard["uid"] == f"todo-chatbot-{path.stem}"
+        uids.add(dashboard["uid"])
+        for panel in dashboard["panels"]:
+            for target in panel.get("targets", []):
+                assert target["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, f"{path.name}: {panel['title']}"
+                assert "$namespace" in target["expr"], f"{path.name}: {panel['title']}: {target['expr']}"
+    assert len(uids) == len(DASHBOARD_FILES)
 
 
 # helm test -------------------------------------------------------------------------------------

@@ -56,6 +56,23 @@ SCHEMA_REJECTIONS = {
     ),
     "image digest of another algorithm": ({"backend.image.digest": "sha512:" + "0" * 64}, "at '/backend/image/digest'"),
     "image digest too short": ({"frontend.image.digest": "sha256:abc123"}, "at '/frontend/image/digest'"),
+    "scrape interval in words": ({"metrics.serviceMonitor.interval": "30 seconds"}, "at '/metrics/serviceMonitor/interval'"),
+    "error ratio as a percentage": (
+        {"metrics.prometheusRule.backendErrors.threshold": 5},
+        "at '/metrics/prometheusRule/backendErrors/threshold': maximum: got 5, want 1",
+    ),
+    "runbook URL with an anchor": (
+        {"metrics.prometheusRule.runbookBaseUrl": "docs/RUNBOOKS.md#alerts"},
+        "at '/metrics/prometheusRule/runbookBaseUrl'",
+    ),
+    "dashboard label value as a number": (
+        {"metrics.dashboards.labelValue": 1},
+        "at '/metrics/dashboards/labelValue': got number, want string",
+    ),
+    "unknown alert setting (typo)": (
+        {"metrics.prometheusRule.backendLatency.threshold": 2},
+        "at '/metrics/prometheusRule/backendLatency': additional properties 'threshold' not allowed",
+    ),
 }
 
 
