@@ -5,6 +5,7 @@ import { MIN_PASSWORD_LENGTH } from "../auth-rules";
 
 import { readServerConfig, type ServerConfig } from "./config";
 import { getPool } from "./db";
+import { log } from "./log";
 
 /** A session lasts 7 days from sign-in; it is not extended by use, so its end is predictable. */
 export const SESSION_EXPIRES_IN_SECONDS = 60 * 60 * 24 * 7;
@@ -20,6 +21,14 @@ export function authOptions(config: ServerConfig, pool: Pool) {
     emailAndPassword: { enabled: true, minPasswordLength: MIN_PASSWORD_LENGTH, autoSignIn: true },
     session: { expiresIn: SESSION_EXPIRES_IN_SECONDS, disableSessionRefresh: true },
     telemetry: { enabled: false },
+    // Better Auth's own messages as JSON log lines too (with the request id when in a request).
+    logger: {
+      log: (level, message, ...details: unknown[]) =>
+        log(level === "error" || level === "warn" ? level : "info", message, {
+          logger: "better-auth",
+          ...(details.length > 0 && { details: details.map((detail) => (detail instanceof Error ? detail.message : detail)) }),
+        }),
+    },
   } satisfies BetterAuthOptions;
 }
 

@@ -1,6 +1,7 @@
 import { Pool } from "pg";
 
 import { readServerConfig } from "./config";
+import { log } from "./log";
 
 // One pool per server process; kept on globalThis so `next dev` reloads do not leak pools.
 const globalForPool = globalThis as typeof globalThis & { todoChatbotPool?: Pool };
@@ -11,7 +12,7 @@ export function getPool(): Pool {
     const pool = new Pool({ connectionString: readServerConfig().databaseUrl, max: 10 });
     // An idle client losing its connection (database restart) must not crash the server;
     // the pool replaces it on the next checkout.
-    pool.on("error", (error) => console.error("PostgreSQL idle client error:", error.message));
+    pool.on("error", (error) => log("error", "PostgreSQL idle client error", { error: error.message }));
     globalForPool.todoChatbotPool = pool;
   }
   return globalForPool.todoChatbotPool;

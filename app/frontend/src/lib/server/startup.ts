@@ -1,6 +1,7 @@
 import { migrateAuthSchema } from "./auth-migrations";
 import { ConfigError, readServerConfig } from "./config";
 import { getPool } from "./db";
+import { errorMessage, log } from "./log";
 
 export interface StartupOptions {
   /** How long to keep retrying while the database is unreachable (it may start after us). */
@@ -19,11 +20,11 @@ export async function prepareServer({ databaseWaitMs = 60_000, retryDelayMs = 2_
     try {
       const { createdTables, alteredTables } = await migrateAuthSchema(getPool());
       const changed = [...createdTables, ...alteredTables];
-      console.info(changed.length ? `Better Auth schema migrated (${changed.join(", ")}).` : "Better Auth schema is up to date.");
+      log("info", changed.length ? "Better Auth schema migrated" : "Better Auth schema is up to date", { tables: changed });
       return;
     } catch (error) {
       if (error instanceof ConfigError || Date.now() + retryDelayMs > deadline) throw error;
-      console.warn(`Database not ready (attempt ${attempt}): ${(error as Error).message}; retrying in ${retryDelayMs} ms.`);
+      log("warn", "database not ready", { attempt, error: errorMessage(error), retry_in_ms: retryDelayMs });
       await new Promise((resolve) => setTimeout(resolve, retryDelayMs));
     }
   }
@@ -34,7 +35,7 @@ export async function prepareServerOrExit() {
   try {
     await prepareServer();
   } catch (error) {
-    console.error(`Frontend startup failed: ${(error as Error).message}`);
+    log("error", "frontend startup failed", { error: errorMessage(error) });
     process.exit(1);
   }
 }
