@@ -1,6 +1,6 @@
 import { jwtVerify } from "jose";
 import { Pool } from "pg";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import * as conversationMessages from "@/app/api/conversations/[id]/messages/route";
 import * as conversations from "@/app/api/conversations/route";
@@ -9,18 +9,24 @@ import * as tasks from "@/app/api/tasks/route";
 import { migrateAuthSchema } from "@/lib/server/auth-migrations";
 import { MAX_REQUEST_BODY_BYTES, proxyToBackend } from "@/lib/server/backend-proxy";
 import { getPool } from "@/lib/server/db";
+import { REQUEST_ID_HEADER } from "@/lib/server/observe-route";
 
 import { callAuth, cookieHeader, signUpUser, type TestUser } from "./support/auth";
 import { TEST_APP_URL, TEST_SECRET, useServerEnv } from "./support/env";
 import { closedLoopbackUrl, startFakeBackend, type FakeBackend } from "./support/fake-backend";
+import { logRecords } from "./support/logs";
 
 let backend: FakeBackend;
 let user: TestUser;
 
-function browserRequest(path: string, init: { method?: string; body?: string; cookie?: string | null } = {}) {
+function browserRequest(
+  path: string,
+  init: { method?: string; body?: string; cookie?: string | null; requestId?: string } = {},
+) {
   const headers = new Headers();
   const cookie = init.cookie === undefined ? user.cookie : init.cookie;
   if (cookie) headers.set("cookie", cookie);
+  if (init.requestId !== undefined) headers.set(REQUEST_ID_HEADER, init.requestId);
   if (init.body !== undefined) headers.set("content-type", "application/json");
   return new Request(`${TEST_APP_URL}${path}`, { method: init.method ?? "GET", headers, body: init.body });
 }
@@ -166,15 +172,54 @@ describe("signed-in requests", () => {
   });
 });
 
+describe("request ids", () => {
+  it("forward a valid incoming x-request-id to the backend and return it to the browser", async () => {
+    const response = await task.GET(browserRequest("/api/tasks/5", { requestId: "browser-trace.42:a_b" }), params("5"));
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get(REQUEST_ID_HEADER)).toBe("browser-trace.42:a_b");
+    expect(backend.requests[0]?.headers[REQUEST_ID_HEADER]).toBe("browser-trace.42:a_b");
+    const access = logRecords().filter((record) => record.msg === "request");
+    expect(access).toEqual([
+      {
+        time: expect.any(String),
+        level: "info",
+        msg: "request",
+        request_id: "browser-trace.42:a_b",
+        route: "/api/tasks/[id]",
+        method: "GET",
+        status: 200,
+        duration_ms: expect.any(Number),
+      },
+    ]);
+  });
+
+  it("replace an invalid or missing incoming id with a fresh one, the same for the backend and the browser", async () => {
+    const ids: string[] = [];
+    for (const requestId of ["has spaces", "x".repeat(129), "semi;colon", undefined]) {
+      backend.reset();
+      const response = await tasks.POST(browserRequest("/api/tasks", { method: "POST", body: '{"title":"x"}', requestId }));
+      const sent = response.headers.get(REQUEST_ID_HEADER);
+      expect(sent).toMatch(/^[0-9a-f]{32}$/);
+      expect(backend.requests[0]?.headers[REQUEST_ID_HEADER]).toBe(sent);
+      ids.push(sent!);
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("come back on answers the frontend makes itself, without calling the backend", async () => {
+    const response = await tasks.GET(browserRequest("/api/tasks", { cookie: null, requestId: "signed-out-1" }));
+    expect(response.status).toBe(401);
+    expect(response.headers.get(REQUEST_ID_HEADER)).toBe("signed-out-1");
+    expect(logRecords().find((record) => record.msg === "request")).toMatchObject({
+      request_id: "signed-out-1",
+      route: "/api/tasks",
+      status: 401,
+    });
+  });
+});
+
 describe("backend errors", () => {
-  beforeEach(() => {
-    vi.spyOn(console, "error").mockImplementation(() => undefined);
-  });
-
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
-
   it("pass validation errors through unchanged", async () => {
     const detail = [{ type: "string_too_short", loc: ["body", "title"], msg: "String should have at least 1 character" }];
     backend.respondWith(() => ({ status: 422, body: { detail } }));
@@ -200,7 +245,22 @@ describe("backend errors", () => {
       error: "backend_error",
       message: "The task service failed to handle the request. Try again in a moment.",
     });
-    expect(console.error).toHaveBeenCalledWith("Backend GET /api/tasks answered 500");
+    // Both log lines of this request carry its id: the error and the access line.
+    const requestId = response.headers.get(REQUEST_ID_HEADER);
+    expect(logRecords()).toEqual([
+      expect.objectContaining({
+        level: "error",
+        msg: "backend answered with an error",
+        request_id: requestId,
+        route: "/api/tasks",
+        method: "GET",
+        backend_method: "GET",
+        backend_path: "/api/tasks",
+        backend_status: 500,
+      }),
+      expect.objectContaining({ level: "info", msg: "request", request_id: requestId, status: 502 }),
+    ]);
+    expect(backend.requests[0]?.headers[REQUEST_ID_HEADER]).toBe(requestId);
   });
 
   it("turn a backend redirect into 502 instead of sending the browser to an internal address", async () => {
@@ -216,6 +276,13 @@ describe("backend errors", () => {
     expect(await response.json()).toEqual({
       error: "backend_unavailable",
       message: "The task service is unreachable. Try again in a moment.",
+    });
+    expect(logRecords()[0]).toMatchObject({
+      level: "error",
+      msg: "backend request failed",
+      request_id: response.headers.get(REQUEST_ID_HEADER),
+      backend_path: "/api/tasks",
+      error: "fetch failed",
     });
   });
 
@@ -234,6 +301,14 @@ describe("sessions", () => {
   it("sign in with the right password only", async () => {
     const wrong = await callAuth("/sign-in/email", { email: user.email, password: "not the password" });
     expect(wrong.status).toBe(401);
+    // Better Auth's own message is a JSON line of the same request too.
+    expect(logRecords().find((record) => record.logger === "better-auth")).toMatchObject({
+      level: "warn",
+      msg: "Invalid password",
+      request_id: wrong.headers.get(REQUEST_ID_HEADER),
+      route: "/api/auth/[...all]",
+      method: "POST",
+    });
 
     const right = await callAuth("/sign-in/email", { email: user.email, password: user.password });
     expect(right.status).toBe(200);

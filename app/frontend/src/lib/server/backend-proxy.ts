@@ -1,6 +1,8 @@
 import { getSessionUser, type SessionUser } from "./auth";
 import { readServerConfig } from "./config";
 import { mintBackendToken } from "./backend-token";
+import { errorMessage, log } from "./log";
+import { outgoingRequestId, REQUEST_ID_HEADER } from "./observe-route";
 
 /** Error bodies the frontend's API routes produce themselves (backend 4xx bodies pass through). */
 export interface ProxyErrorBody {
@@ -42,7 +44,7 @@ export async function proxyToBackend(
   try {
     user = await getSessionUser(request.headers);
   } catch (error) {
-    console.error("Session lookup failed:", (error as Error).message);
+    log("error", "session lookup failed", { error: errorMessage(error) });
     return jsonError(503, "auth_unavailable", "Sign-in service is unavailable. Try again in a moment.");
   }
   if (!user) return jsonError(401, "unauthorized", "You are not signed in, or your session has expired.");
@@ -65,6 +67,8 @@ export async function proxyToBackend(
   const headers = new Headers({
     accept: "application/json",
     authorization: `Bearer ${await mintBackendToken(user.id, config.betterAuthSecret)}`,
+    // The same id in the backend's log lines as in ours: one request's path across both.
+    [REQUEST_ID_HEADER]: outgoingRequestId(request),
   });
   if (body) headers.set("content-type", "application/json");
 
@@ -80,13 +84,21 @@ export async function proxyToBackend(
     });
   } catch (error) {
     const reason = error instanceof DOMException && error.name === "TimeoutError" ? "did not answer in time" : "is unreachable";
-    console.error(`Backend ${request.method} ${backendPath} failed: ${(error as Error).message}`);
+    log("error", "backend request failed", {
+      backend_method: request.method,
+      backend_path: backendPath,
+      error: errorMessage(error),
+    });
     return jsonError(503, "backend_unavailable", `The task service ${reason}. Try again in a moment.`);
   }
 
   // A redirect would send the browser to the backend's internal address: treat it as a fault too.
   if (upstream.status >= 500 || (upstream.status >= 300 && upstream.status < 400)) {
-    console.error(`Backend ${request.method} ${backendPath} answered ${upstream.status}`);
+    log("error", "backend answered with an error", {
+      backend_method: request.method,
+      backend_path: backendPath,
+      backend_status: upstream.status,
+    });
     await upstream.body?.cancel();
     return jsonError(502, "backend_error", "The task service failed to handle the request. Try again in a moment.");
   }

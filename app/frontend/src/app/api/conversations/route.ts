@@ -1,9 +1,8 @@
 import { proxyToBackend } from "@/lib/server/backend-proxy";
+import { observeRoute } from "@/lib/server/observe-route";
 
-export function GET(request: Request) {
-  return proxyToBackend(request, "/api/conversations", { forwardQuery: ["limit", "offset"] });
-}
+export const GET = observeRoute("/api/conversations", (request) =>
+  proxyToBackend(request, "/api/conversations", { forwardQuery: ["limit", "offset"] }),
+);
 
-export function POST(request: Request) {
-  return proxyToBackend(request, "/api/conversations");
-}
+export const POST = observeRoute("/api/conversations", (request) => proxyToBackend(request, "/api/conversations"));

@@ -1,9 +1,8 @@
 import { proxyToBackend } from "@/lib/server/backend-proxy";
+import { observeRoute } from "@/lib/server/observe-route";
 
-export function GET(request: Request) {
-  return proxyToBackend(request, "/api/tasks", { forwardQuery: ["status", "limit", "offset"] });
-}
+export const GET = observeRoute("/api/tasks", (request) =>
+  proxyToBackend(request, "/api/tasks", { forwardQuery: ["status", "limit", "offset"] }),
+);
 
-export function POST(request: Request) {
-  return proxyToBackend(request, "/api/tasks");
-}
+export const POST = observeRoute("/api/tasks", (request) => proxyToBackend(request, "/api/tasks"));

@@ -1,4 +1,5 @@
 import { proxyToBackend, resourcePath } from "@/lib/server/backend-proxy";
+import { observeRoute } from "@/lib/server/observe-route";
 
 interface Context {
   params: Promise<{ id: string }>;
@@ -9,4 +10,6 @@ async function forward(request: Request, { params }: Context) {
   return proxyToBackend(request, resourcePath("/api/tasks", id));
 }
 
-export { forward as GET, forward as PATCH, forward as DELETE };
+export const GET = observeRoute("/api/tasks/[id]", forward);
+export const PATCH = observeRoute("/api/tasks/[id]", forward);
+export const DELETE = observeRoute("/api/tasks/[id]", forward);
