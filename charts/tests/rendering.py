@@ -63,7 +63,9 @@ EVERYTHING_ON = {
     "frontend.image.digest": "sha256:" + "fedcba9876543210" * 4,
     "metrics.serviceMonitor.enabled": True,
     "metrics.serviceMonitor.labels": {"release": "kube-prometheus-stack"},
-    "metrics.serviceMonitor.relabelings": [{"action": "replace", "sourceLabels": ["__meta_kubernetes_pod_node_name"], "targetLabel": "node"}],
+    "metrics.serviceMonitor.relabelings": [
+        {"action": "replace", "sourceLabels": ["__meta_kubernetes_pod_node_name"], "targetLabel": "node"}
+    ],
     "metrics.serviceMonitor.metricRelabelings": [{"action": "drop", "sourceLabels": ["__name__"], "regex": "python_gc_.*"}],
     "metrics.networkPolicy.allowFromPodSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
     "metrics.prometheusRule.enabled": True,

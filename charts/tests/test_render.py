@@ -69,13 +69,21 @@ def test_local_values_add_network_policies(renders):
 
 
 def test_production_values_render_autoscaling_budgets_ingress_monitoring_and_no_secret(renders):
-    assert renders["production"].kinds_and_names() == CORE | NETWORK_POLICIES | {
-        ("HorizontalPodAutoscaler", FRONTEND),
-        ("HorizontalPodAutoscaler", BACKEND),
-        ("PodDisruptionBudget", FRONTEND),
-        ("PodDisruptionBudget", BACKEND),
-        ("Ingress", FULLNAME),
-    } | SERVICE_MONITORS | PROMETHEUS_RULE | DASHBOARDS
+    assert (
+        renders["production"].kinds_and_names()
+        == CORE
+        | NETWORK_POLICIES
+        | {
+            ("HorizontalPodAutoscaler", FRONTEND),
+            ("HorizontalPodAutoscaler", BACKEND),
+            ("PodDisruptionBudget", FRONTEND),
+            ("PodDisruptionBudget", BACKEND),
+            ("Ingress", FULLNAME),
+        }
+        | SERVICE_MONITORS
+        | PROMETHEUS_RULE
+        | DASHBOARDS
+    )
 
 
 def test_every_object_is_in_the_release_namespace_with_the_release_labels(scenario):
@@ -607,11 +615,18 @@ def container_ports(rendered: Rendered, component: str) -> dict[str, int]:
 
 def test_service_monitors_scrape_each_apps_metrics_endpoint_through_its_own_service():
     rendered = monitoring_render()
-    for component, service_name, port_name, port in (("backend", BACKEND, "http", 8000), ("frontend", FRONTEND_METRICS, "metrics", 9464)):
+    for component, service_name, port_name, port in (
+        ("backend", BACKEND, "http", 8000),
+        ("frontend", FRONTEND_METRICS, "metrics", 9464),
+    ):
         monitor = rendered.get("ServiceMonitor", f"{FULLNAME}-{component}")
         assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
         assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["todo-chatbot"]}
-        selected = [s for s in rendered.all("Service") if labels_match(monitor["spec"]["selector"]["matchLabels"], s["metadata"]["labels"])]
+        selected = [
+            s
+            for s in rendered.all("Service")
+            if labels_match(monitor["spec"]["selector"]["matchLabels"], s["metadata"]["labels"])
+        ]
         assert [s["metadata"]["name"] for s in selected] == [service_name], f"{component}'s ServiceMonitor selects {selected}"
         (endpoint,) = monitor["spec"]["endpoints"]
         assert (endpoint["port"], endpoint["path"], endpoint["scheme"]) == (port_name, "/metrics", "http")
@@ -672,7 +687,9 @@ def test_network_policies_admit_prometheus_to_the_metrics_ports_only_when_scrape
     assert backend_metrics == {"from": monitoring, "ports": [{"port": "http", "protocol": "TCP"}]}
     # Egress is unchanged by monitoring.
     for name in (FRONTEND, BACKEND):
-        assert rendered.get("NetworkPolicy", name)["spec"]["egress"] == renders["local"].get("NetworkPolicy", name)["spec"]["egress"]
+        assert (
+            rendered.get("NetworkPolicy", name)["spec"]["egress"] == renders["local"].get("NetworkPolicy", name)["spec"]["egress"]
+        )
 
 
 def test_the_scrapers_are_the_namespaces_and_pods_selected():
@@ -724,7 +741,12 @@ def test_every_alert_is_scoped_to_the_release_namespace_and_the_releases_own_ser
     for name, r in alerts.items():
         selectors = re.findall(r"\{([^}]*)\}", r["expr"])
         assert selectors and all('namespace="todo-chatbot"' in s for s in selectors), f"{name}: {r['expr']}"
-    for name in ("TodoChatbotBackendDown", "TodoChatbotBackendErrors", "TodoChatbotBackendSlow", "TodoChatbotModelProviderErrors"):
+    for name in (
+        "TodoChatbotBackendDown",
+        "TodoChatbotBackendErrors",
+        "TodoChatbotBackendSlow",
+        "TodoChatbotModelProviderErrors",
+    ):
         assert all(backend_job in s for s in re.findall(r"\{([^}]*)\}", alerts[name]["expr"])), name
     assert 'pod=~"other-todo-chatbot-(frontend|backend)-.+"' in alerts["TodoChatbotPodRestarting"]["expr"]
     assert 'job="postgresql-metrics"' in alerts["TodoChatbotPostgresqlDown"]["expr"]
@@ -759,7 +781,10 @@ def test_alert_thresholds_and_settings_are_the_values_set():
     )
     assert (alerts["TodoChatbotBackendDown"]["for"], alerts["TodoChatbotBackendDown"]["labels"]["severity"]) == ("7m", "page")
     assert ") > 0.1\n" in alerts["TodoChatbotBackendErrors"]["expr"] and "[15m]" in alerts["TodoChatbotBackendErrors"]["expr"]
-    assert ") > 2.5\n" in alerts["TodoChatbotBackendSlow"]["expr"] and 'route!~"/api/slow"' in alerts["TodoChatbotBackendSlow"]["expr"]
+    assert (
+        ") > 2.5\n" in alerts["TodoChatbotBackendSlow"]["expr"]
+        and 'route!~"/api/slow"' in alerts["TodoChatbotBackendSlow"]["expr"]
+    )
     assert 'pod=~".+"' in alerts["TodoChatbotPodRestarting"]["expr"]
     assert alerts["TodoChatbotModelProviderErrors"]["expr"].endswith(">= 50")
     assert 'job="pg-exporter"' in alerts["TodoChatbotPostgresqlDown"]["expr"]
