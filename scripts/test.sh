@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 source .ci/lib.sh
 
-ALL_AREAS=(lint pulumi pulumi-toolchain pulumi-engine chart backend frontend containers operations cluster deploy)
+ALL_AREAS=(lint pulumi pulumi-toolchain pulumi-engine chart monitoring backend frontend containers operations cluster deploy)
 areas=("${@:-${ALL_AREAS[@]}}")
 passed=0 failed=0 failures=()
 for area in "${areas[@]}"; do
