@@ -3,10 +3,12 @@
 Every object in the given YAML files is checked with kubernetes-validate's bundled JSON schemas
 (strict mode: unknown fields are errors, so a misspelled `readinessprobe` does not slip through).
 No cluster and no network are needed. An object whose kind/apiVersion has no schema in that
-version fails too (a removed or misspelled API), unless its kind is allowed with --skip-kind
-(custom resources, whose schemas live in their CRDs).
+version fails too (a removed or misspelled API), unless its kind is allowed with --skip-kind.
+Custom resources are checked against the openAPIV3Schema of their CustomResourceDefinition when
+it is given with --crd, as strictly: a field the schema does not declare is an error, as the API
+server's strict field validation makes it.
 
-Usage: scripts/validate-k8s-manifests.sh [--kubernetes-version X.Y] [--skip-kind KIND]... PATH...
+Usage: scripts/validate-k8s-manifests.sh [--kubernetes-version X.Y] [--skip-kind KIND]... [--crd FILE]... PATH...
 PATH is a YAML file, a directory (searched recursively for *.yaml, *.yml and *.json) or - for stdin.
 Exit status: 0 all objects valid, 1 some object invalid, 2 bad input (no manifests, unreadable
 file, YAML syntax error, a document that is not a Kubernetes object).
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
 import yaml
 from kubernetes_validate.utils import VersionNotSupportedError
@@ -108,10 +111,57 @@ def read_objects(paths: Iterable[str]) -> list[ManifestObject]:
     return objects
 
 
+CustomResourceSchemas = dict[tuple[str, str], dict[str, Any]]
+"""openAPIV3Schema of each custom resource, by (apiVersion, kind)."""
+
+
+def strict(schema: Any) -> Any:
+    """The schema with unknown fields forbidden wherever it declares properties and keeps no others."""
+    if not isinstance(schema, dict):
+        return schema
+    result = {key: strict(value) if key in {"items", "additionalProperties"} else value for key, value in schema.items()}
+    if "properties" in schema:
+        result["properties"] = {name: strict(sub) for name, sub in schema["properties"].items()}
+        if "additionalProperties" not in schema and not schema.get("x-kubernetes-preserve-unknown-fields"):
+            result["additionalProperties"] = False
+    for key in ("allOf", "anyOf", "oneOf"):
+        if key in schema:
+            result[key] = [strict(sub) for sub in schema[key]]
+    return result
+
+
+def load_crd_schemas(files: Iterable[str]) -> CustomResourceSchemas:
+    schemas: CustomResourceSchemas = {}
+    for file in files:
+        for crd in yaml.safe_load_all(Path(file).read_text(encoding="utf-8")):
+            if not crd or crd.get("kind") != "CustomResourceDefinition":
+                raise ManifestError(f"{file} holds something other than a CustomResourceDefinition")
+            group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+            for version in crd["spec"]["versions"]:
+                schemas[(f"{group}/{version['name']}", kind)] = strict(version["schema"]["openAPIV3Schema"])
+    return schemas
+
+
+def validate_custom_resource(manifest: ManifestObject, schema: dict[str, Any]) -> Problem | None:
+    body = {key: value for key, value in manifest.body.items() if key not in {"apiVersion", "kind", "metadata"}}
+    body_schema = {**schema, "properties": {k: v for k, v in schema.get("properties", {}).items() if k not in {"apiVersion", "kind", "metadata"}}}
+    error = jsonschema.exceptions.best_match(jsonschema.Draft7Validator(body_schema).iter_errors(body))
+    if error is None:
+        return None
+    where = ".".join(str(part) for part in error.path) or "(top level)"
+    return Problem(manifest, f"at {where}: {error.message} (its CustomResourceDefinition's schema)")
+
+
 def validate_object(
-    manifest: ManifestObject, kubernetes_version: str, skip_kinds: frozenset[str] = frozenset()
+    manifest: ManifestObject,
+    kubernetes_version: str,
+    skip_kinds: frozenset[str] = frozenset(),
+    custom_resources: CustomResourceSchemas | None = None,
 ) -> Problem | None:
     """None when the object matches the API schema of that Kubernetes version, else the first problem found."""
+    crd_schema = (custom_resources or {}).get((manifest.body["apiVersion"], manifest.body["kind"]))
+    if crd_schema is not None:
+        return validate_custom_resource(manifest, crd_schema)
     try:
         kubernetes_validate.validate(manifest.body, kubernetes_version, strict=True)
     except kubernetes_validate.ValidationError as error:
@@ -123,16 +173,23 @@ def validate_object(
         return Problem(
             manifest,
             f"Kubernetes {kubernetes_version} has no {manifest.body['apiVersion']} {manifest.body['kind']}: "
-            "a removed or misspelled API, or a custom resource (allow it with --skip-kind)",
+            "a removed or misspelled API, or a custom resource (give its CRD with --crd, or allow it with --skip-kind)",
         )
     return None
 
 
 def validate_objects(
-    objects: Iterable[ManifestObject], kubernetes_version: str = DEFAULT_KUBERNETES_VERSION, skip_kinds: Iterable[str] = ()
+    objects: Iterable[ManifestObject],
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
+    skip_kinds: Iterable[str] = (),
+    custom_resources: CustomResourceSchemas | None = None,
 ) -> list[Problem]:
     skipped = frozenset(skip_kinds)
-    return [problem for manifest in objects if (problem := validate_object(manifest, kubernetes_version, skipped))]
+    return [
+        problem
+        for manifest in objects
+        if (problem := validate_object(manifest, kubernetes_version, skipped, custom_resources))
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,16 +207,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-kind", action="append", default=[], metavar="KIND", help="kind without a built-in schema to accept (repeatable)"
     )
+    parser.add_argument(
+        "--crd", action="append", default=[], metavar="FILE", help="CustomResourceDefinition(s) to check custom resources against (repeatable)"
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only problems and the summary")
     args = parser.parse_args(argv)
 
     try:
         objects = read_objects(args.paths)
+        custom_resources = load_crd_schemas(args.crd)
     except ManifestError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:
-        problems = validate_objects(objects, args.kubernetes_version, args.skip_kind)
+        problems = validate_objects(objects, args.kubernetes_version, args.skip_kind, custom_resources)
     except VersionNotSupportedError:
         print(f"error: kubernetes-validate has no schemas for Kubernetes {args.kubernetes_version}", file=sys.stderr)
         return 2

@@ -58,12 +58,20 @@ def rendered_production(tmp_path_factory) -> Path:
     return directory
 
 
-# values-production.yaml switches the monitoring custom resources on: the validator is told to accept them.
-SKIP_CUSTOM_KINDS = [arg for kind in sorted(CUSTOM_RESOURCE_KINDS) for arg in ("--skip-kind", kind)]
+def operator_crds() -> list[str]:
+    """--crd arguments: the Prometheus Operator's CRDs of the chart's custom resources (through the Go proxy)."""
+    script = Path(__file__).resolve().parents[2] / "scripts" / "prometheus-operator-crds.sh"
+    directory = Path(subprocess.run(["bash", str(script)], check=True, capture_output=True, text=True).stdout.strip())
+    plural = {"ServiceMonitor": "servicemonitors", "PrometheusRule": "prometheusrules"}
+    return [arg for kind in sorted(CUSTOM_RESOURCE_KINDS) for arg in ("--crd", str(directory / f"monitoring.coreos.com_{plural[kind]}.yaml"))]
+
+
+# values-production.yaml switches the monitoring custom resources on: they are checked against their CRDs.
+CUSTOM_KIND_SCHEMAS = operator_crds()
 
 
 def test_validator_accepts_a_directory_of_valid_manifests(rendered_production):
-    result = run_validator(*SKIP_CUSTOM_KINDS, str(rendered_production))
+    result = run_validator(*CUSTOM_KIND_SCHEMAS, str(rendered_production))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Kubernetes 1.31 API schema: 25 objects valid, 0 invalid" in result.stdout
     assert "valid   Deployment todo-chatbot/todo-todo-chatbot-backend (apps/v1)" in result.stdout
@@ -73,9 +81,11 @@ def test_validator_names_each_invalid_object_and_where_it_is_wrong(rendered_prod
     text = (rendered_production / "nested" / "chart.yaml").read_text()
     broken = tmp_path / "broken.yaml"
     broken.write_text(
-        text.replace("readinessProbe:", "readinessprobe:").replace("averageUtilization: 70", "averageUtilization: high")
+        text.replace("readinessProbe:", "readinessprobe:")
+        .replace("averageUtilization: 70", "averageUtilization: high")
+        .replace("scrapeTimeout:", "scrape_timeout:")
     )
-    result = run_validator("--quiet", *SKIP_CUSTOM_KINDS, str(broken))
+    result = run_validator("--quiet", *CUSTOM_KIND_SCHEMAS, str(broken))
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert (
@@ -87,7 +97,12 @@ def test_validator_names_each_invalid_object_and_where_it_is_wrong(rendered_prod
         and "'high' is not of type 'integer'" in line
         for line in lines
     )
-    assert lines[-1] == "Kubernetes 1.31 API schema: 21 objects valid, 4 invalid"
+    assert any(
+        line.startswith("INVALID ServiceMonitor todo-chatbot/todo-todo-chatbot-backend")
+        and "'scrape_timeout' was unexpected) (its CustomResourceDefinition's schema)" in line
+        for line in lines
+    )
+    assert lines[-1] == "Kubernetes 1.31 API schema: 19 objects valid, 6 invalid"
 
 
 def test_validator_rejects_apis_missing_from_the_pinned_version_unless_skipped():
