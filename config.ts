@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { distance } from "fastest-levenshtein";
 import {
     correctedImageRegistry, databasePasswordProblem, databaseUrlProblem, dnsSubdomainProblem, dockerHostProblem,
-    headerTokenProblem, hostNameProblem, imageReferenceProblem, imageRegistryProblem, kubeContextProblem,
+    headerTokenProblem, helmRepositoryProblem, hostNameProblem, imageReferenceProblem, imageRegistryProblem, kubeContextProblem,
     kubernetesSuffix, namespaceProblem, openrouterModelProblem, originOf, passwordProblem, pemCertificateProblem,
     pemPrivateKeyProblem, platformProblem, postgresRoleProblem, quantityProblem, registryUsernameProblem, tlsPairProblem,
     urlOriginProblem,
@@ -29,6 +29,7 @@ export const SETTING_KEYS = [
     "assistantMode", "openrouterModel", "logLevel",
     "quotaRequestsCpu", "quotaRequestsMemory", "quotaLimitsCpu", "quotaLimitsMemory",
     "backups", "backupSchedule", "backupRetention", "backupStorageSize", "backupKeepOnDestroy",
+    "monitoring", "monitoringNamespace", "monitoringChartRepository", "postgresExporterImage",
     "renderYamlToDirectory",
 ] as const;
 
@@ -90,7 +91,16 @@ export type IngressSettings =
       };
 
 export type DatabaseSettings =
-    | { mode: "in-cluster"; storageSize: string; storageClass?: string; image: string; user: string; password?: pulumi.Output<string> }
+    | {
+          mode: "in-cluster";
+          storageSize: string;
+          storageClass?: string;
+          image: string;
+          user: string;
+          password?: pulumi.Output<string>;
+          /** The postgres_exporter sidecar's image; set only while monitoring is on. */
+          exporterImage?: string;
+      }
     | { mode: "external"; url: pulumi.Output<string> };
 
 /**
@@ -100,6 +110,9 @@ export type DatabaseSettings =
 export type BackupSettings =
     | { enabled: false }
     | { enabled: true; namespace: string; schedule: string; retention: number; storageSize: string; keepOnDestroy: boolean };
+
+/** kube-prometheus-stack in a namespace of its own, and the app's ServiceMonitors, alerts and dashboards. */
+export type MonitoringSettings = { enabled: false } | { enabled: true; namespace: string; chartRepository: string };
 
 /** Appended to the app's namespace to name the backups' namespace. */
 export const BACKUP_NAMESPACE_SUFFIX = "-backups";
@@ -122,6 +135,7 @@ export interface StackConfig {
     betterAuthSecret?: pulumi.Output<string>;
     quota: { requestsCpu: string; requestsMemory: string; limitsCpu: string; limitsMemory: string };
     backups: BackupSettings;
+    monitoring: MonitoringSettings;
 }
 
 /** Thrown with every configuration problem at once; RunError prints without a stack trace. */
@@ -155,6 +169,8 @@ export function parseConfig(raw: RawConfig, stack: string, env: NodeJS.ProcessEn
     const publicUrl = readPublicUrl(r, ingress, frontendService.nodePort);
     const database = readDatabase(r);
     const backups = readBackups(r, namespace, database);
+    const monitoring = readMonitoring(r, namespace, backups);
+    if (monitoring.enabled && database.mode === "in-cluster") database.exporterImage = r.text("postgresExporterImage");
     const assistant = readAssistant(r);
     const betterAuthSecret = readAuthSecret(r);
     const kubernetes = readKubernetes(r);
@@ -177,6 +193,7 @@ export function parseConfig(raw: RawConfig, stack: string, env: NodeJS.ProcessEn
         betterAuthSecret,
         quota: readQuota(r),
         backups,
+        monitoring,
     };
     if (r.problems.length > 0) throw new ConfigError(r.problems, stack);
     return config;
@@ -420,6 +437,20 @@ function readBackups(r: ConfigReader, namespace: string, database: DatabaseSetti
         );
     }
     return { enabled: true, namespace: backupNamespace, schedule, retention, storageSize, keepOnDestroy };
+}
+
+/** Monitoring; its settings are checked even while it is off. */
+function readMonitoring(r: ConfigReader, appNamespace: string, backups: BackupSettings): MonitoringSettings {
+    const namespace = r.text("monitoringNamespace");
+    r.check("monitoringNamespace", namespace, namespaceProblem, "monitoring", lowercase);
+    const taken = [appNamespace, ...(backups.enabled ? [backups.namespace] : [])];
+    if (taken.includes(namespace)) {
+        r.problems.push(`monitoringNamespace "${namespace}" is already the app's or its backups' namespace; the stack needs one of its own. Fix: ${r.fix("monitoringNamespace", "monitoring")}`);
+    }
+    const chartRepository = r.text("monitoringChartRepository");
+    r.check("monitoringChartRepository", chartRepository, helmRepositoryProblem, "https://prometheus-community.github.io/helm-charts");
+    r.check("postgresExporterImage", r.text("postgresExporterImage"), imageReferenceProblem, "quay.io/prometheuscommunity/postgres-exporter:v0.18.1", lowercase);
+    return r.bool("monitoring") ? { enabled: true, namespace, chartRepository } : { enabled: false };
 }
 
 const CRON_FIELDS: { name: string; min: number; max: number; names?: string[]; question?: boolean }[] = [

@@ -3,12 +3,14 @@
 import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { loadConfig } from "./config";
 import { AppImage } from "./components/appImage";
 import { AppSecrets } from "./components/appSecrets";
 import { Backups } from "./components/backups";
 import { Database } from "./components/database";
+import { MONITORING_CHART_VERSION, Monitoring } from "./components/monitoring";
 import { Platform } from "./components/platform";
 import { TodoChatbotChart } from "./components/todoChatbotChart";
 import { reachableKubeconfig } from "./lib/kubernetesApi";
@@ -37,9 +39,21 @@ const platform = new Platform("platform", {
     namespace: config.namespace,
     database: config.database.mode,
     assistantOnline: config.assistant.mode === "online",
+    monitoringNamespace: config.monitoring.enabled ? config.monitoring.namespace : undefined,
     quota: config.quota,
     provider: kubernetes,
 });
+
+// Prometheus and Grafana first: the app's ServiceMonitors and PrometheusRule need the stack's CRDs.
+const monitoring = config.monitoring.enabled
+    ? new Monitoring("monitoring", {
+          namespace: config.monitoring.namespace,
+          chartRepository: config.monitoring.chartRepository,
+          chartVersion: MONITORING_CHART_VERSION,
+          provider: kubernetes,
+          randomProvider,
+      })
+    : undefined;
 
 const database =
     config.database.mode === "in-cluster"
@@ -50,9 +64,10 @@ const database =
               storageClass: config.database.storageClass,
               user: config.database.user,
               password: config.database.password,
+              exporterImage: config.database.exporterImage,
               provider: kubernetes,
               randomProvider,
-          })
+          }, { dependsOn: monitoring ? [monitoring] : [] })
         : undefined;
 
 // Scheduled pg_dump of the in-cluster database (config.ts allows backups with it only).
@@ -131,10 +146,11 @@ const app = new TodoChatbotChart(
         pinnedImages: [images.frontend.imageRef, images.backend.imageRef],
         openrouterModel: config.assistant.model,
         logLevel: config.logLevel,
+        monitoring: config.monitoring.enabled,
         provider: kubernetes,
     },
     // The backend's init container migrates the database, so the database must be up first.
-    { dependsOn: database ? [database] : [] },
+    { dependsOn: [...(database ? [database] : []), ...(monitoring ? [monitoring] : [])] },
 );
 
 const kubectl = `kubectl --context ${config.kubernetes.context} --namespace ${config.namespace}`;
@@ -160,3 +176,14 @@ export const backupNamespace = backups?.namespace ?? null;
 export const backupCronJob = backups?.cronJobName ?? null;
 export const backupVolume = backups?.volumeClaimName ?? null;
 export const assistantMode = config.assistant.mode;
+// Grafana and Prometheus on this machine (docs/OBSERVABILITY.md); null while monitoring is off.
+const monitoringKubectl = monitoring && pulumi.interpolate`kubectl --context ${config.kubernetes.context} --namespace ${monitoring.namespace}`;
+export const grafanaAdminPassword = monitoring
+    ? pulumi.interpolate`${monitoringKubectl} get secret ${monitoring.grafanaAdminSecretName} -o jsonpath='{.data.admin-password}' | base64 -d`
+    : null;
+export const openGrafana = monitoring
+    ? pulumi.interpolate`${monitoringKubectl} port-forward svc/${monitoring.grafanaServiceName} 3001:80   # then http://localhost:3001, user admin`
+    : null;
+export const openPrometheus = monitoring
+    ? pulumi.interpolate`${monitoringKubectl} port-forward svc/${monitoring.prometheusServiceName} 9090   # then http://localhost:9090/alerts`
+    : null;

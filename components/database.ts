@@ -20,6 +20,11 @@ export interface DatabaseArgs {
     user: string;
     /** Password of the app's database user; generated (and kept stable) when undefined. */
     password?: pulumi.Output<string>;
+    /**
+     * The official postgres_exporter as a sidecar (this image), with a Service and a ServiceMonitor
+     * for the Prometheus Operator; undefined runs no exporter.
+     */
+    exporterImage?: string;
     /** Kubernetes provider of the target cluster. */
     provider: k8s.Provider;
     /** Provider of the generated values (@pulumi/random). */
@@ -28,6 +33,9 @@ export interface DatabaseArgs {
 
 const DATABASE = "todo";
 const PORT = 5432;
+const EXPORTER_PORT = 9187;
+/** Name of the exporter's Service, and so the `job` label of its series (the chart's alerts expect it). */
+export const DATABASE_METRICS_SERVICE = "postgresql-metrics";
 /** Where the password file is mounted; the image's entrypoint reads POSTGRES_PASSWORD_FILE. */
 const SECRETS_DIR = "/var/run/secrets/postgresql";
 
@@ -60,7 +68,8 @@ export class Database extends pulumi.ComponentResource {
                 metadata: { namespace: args.namespace, labels },
                 stringData: { POSTGRES_USER: args.user, POSTGRES_PASSWORD: password },
             },
-            { ...childOpts, ignoreChanges: ["stringData"] },
+            // Both fields: a `pulumi refresh` reads the Secret back as `data`, which an update would otherwise diff against.
+            { ...childOpts, ignoreChanges: ["stringData", "data"] },
         );
 
         const service = new k8s.core.v1.Service(
@@ -124,6 +133,7 @@ export class Database extends pulumi.ComponentResource {
                                         { name: "credentials", mountPath: SECRETS_DIR, readOnly: true },
                                     ],
                                 },
+                                ...(args.exporterImage ? [exporterContainer(args.exporterImage, initCredentials.metadata.name)] : []),
                             ],
                             volumes: [
                                 { name: "run", emptyDir: { sizeLimit: "16Mi" } },
@@ -148,10 +158,59 @@ export class Database extends pulumi.ComponentResource {
             childOpts,
         );
 
+        if (args.exporterImage) {
+            const metricsLabels = { ...labels, "app.kubernetes.io/component": "database-metrics" };
+            new k8s.core.v1.Service(
+                `${name}-metrics`,
+                {
+                    metadata: { name: DATABASE_METRICS_SERVICE, namespace: args.namespace, labels: metricsLabels },
+                    spec: { selector: databasePodLabels, ports: [{ name: "metrics", port: EXPORTER_PORT, targetPort: "metrics" }] },
+                },
+                childOpts,
+            );
+            new k8s.apiextensions.CustomResource(
+                `${name}-metrics`,
+                {
+                    apiVersion: "monitoring.coreos.com/v1",
+                    kind: "ServiceMonitor",
+                    metadata: { name: DATABASE_METRICS_SERVICE, namespace: args.namespace, labels: metricsLabels },
+                    spec: {
+                        selector: { matchLabels: metricsLabels },
+                        endpoints: [{ port: "metrics", interval: "30s" }],
+                    },
+                },
+                // Children do not inherit the component's dependsOn: the ServiceMonitor waits for the monitoring stack's CRDs.
+                { ...childOpts, dependsOn: opts?.dependsOn },
+            );
+        }
+
         this.serviceName = service.metadata.name;
         const host = pulumi.interpolate`${service.metadata.name}.${args.namespace}.svc.cluster.local`;
         this.url = pulumi.secret(pulumi.interpolate`postgresql://${args.user}:${password}@${host}:${PORT}/${DATABASE}`);
 
         this.registerOutputs({ serviceName: this.serviceName, url: this.url });
     }
+}
+
+/**
+ * postgres_exporter beside the server: it connects as the owner over the pod's Unix socket, which
+ * the image trusts, so it needs no password (a rotation cannot break it).
+ */
+function exporterContainer(image: string, initCredentialsName: pulumi.Input<string>): k8s.types.input.core.v1.Container {
+    return {
+        name: "metrics",
+        image,
+        ports: [{ name: "metrics", containerPort: EXPORTER_PORT }],
+        env: [
+            { name: "POSTGRES_USER", valueFrom: { secretKeyRef: { name: initCredentialsName, key: "POSTGRES_USER" } } },
+            { name: "DATA_SOURCE_NAME", value: `host=/var/run/postgresql user=$(POSTGRES_USER) dbname=${DATABASE} sslmode=disable` },
+        ],
+        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+        resources: {
+            requests: { cpu: "10m", memory: "32Mi", "ephemeral-storage": "16Mi" },
+            limits: { cpu: "100m", memory: "64Mi", "ephemeral-storage": "64Mi" },
+        },
+        readinessProbe: { httpGet: { path: "/", port: "metrics" }, periodSeconds: 10 },
+        volumeMounts: [{ name: "run", mountPath: "/var/run/postgresql", readOnly: true }],
+    };
 }

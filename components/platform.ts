@@ -13,6 +13,8 @@ export interface PlatformArgs {
     database: "in-cluster" | "external";
     /** Whether the backend may call the model provider (HTTPS to the internet). */
     assistantOnline: boolean;
+    /** Namespace whose Prometheus may scrape the metrics ports; undefined allows no scraping. */
+    monitoringNamespace?: string;
     /** Totals of the namespace's ResourceQuota. */
     quota: { requestsCpu: string; requestsMemory: string; limitsCpu: string; limitsMemory: string };
     /** Kubernetes provider of the target cluster. */
@@ -22,6 +24,8 @@ export interface PlatformArgs {
 const FRONTEND_PORT = 3000;
 const BACKEND_PORT = 8000;
 const POSTGRES_PORT = 5432;
+const FRONTEND_METRICS_PORT = 9464;
+const POSTGRES_EXPORTER_PORT = 9187;
 const ANYWHERE: NetworkPolicyPeer[] = [{ ipBlock: { cidr: "0.0.0.0/0" } }];
 
 /**
@@ -57,6 +61,12 @@ export class Platform extends pulumi.ComponentResource {
                 ? { to: [database], ports: [{ port: POSTGRES_PORT }] }
                 : { to: ANYWHERE, ports: [{ port: POSTGRES_PORT }] };
 
+        // Prometheus scrapes from its own namespace; each app gets one more ingress rule for its metrics port.
+        const scrapedOn = (port: number): NetworkPolicyRule[] =>
+            args.monitoringNamespace
+                ? [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.monitoringNamespace } } }], ports: [{ port }] }]
+                : [];
+
         const policy = (policyName: string, podSelector: object, rules: { ingress?: NetworkPolicyRule[]; egress?: NetworkPolicyRule[] }) =>
             new k8s.networking.v1.NetworkPolicy(
                 `${name}-${policyName}`,
@@ -84,15 +94,17 @@ export class Platform extends pulumi.ComponentResource {
         });
         // People reach the frontend through the NodePort or the ingress controller; both may hide the client's address.
         policy("frontend", frontend.podSelector, {
-            ingress: [{ ports: [{ port: FRONTEND_PORT }] }],
+            ingress: [{ ports: [{ port: FRONTEND_PORT }] }, ...scrapedOn(FRONTEND_METRICS_PORT)],
             egress: [{ to: [backend], ports: [{ port: BACKEND_PORT }] }, toDatabase],
         });
         policy("backend", backend.podSelector, {
-            ingress: [{ from: [frontend], ports: [{ port: BACKEND_PORT }] }],
+            ingress: [{ from: [frontend], ports: [{ port: BACKEND_PORT }] }, ...scrapedOn(BACKEND_PORT)],
             egress: [toDatabase, ...(args.assistantOnline ? [{ to: ANYWHERE, ports: [{ port: 443 }] }] : [])],
         });
         if (args.database === "in-cluster") {
-            policy("database", database.podSelector, { ingress: [{ from: [frontend, backend], ports: [{ port: POSTGRES_PORT }] }] });
+            policy("database", database.podSelector, {
+                ingress: [{ from: [frontend, backend], ports: [{ port: POSTGRES_PORT }] }, ...scrapedOn(POSTGRES_EXPORTER_PORT)],
+            });
         }
 
         new k8s.core.v1.ResourceQuota(

@@ -26,6 +26,8 @@ export interface TodoChatbotChartArgs {
     /** Assistant model and backend log level. */
     openrouterModel: string;
     logLevel: string;
+    /** Switch on the chart's ServiceMonitors, PrometheusRule and Grafana dashboards (needs the Prometheus Operator's CRDs). */
+    monitoring: boolean;
     /**
      * The references the pods must run, repository:tag@digest for pushed images: the rendered
      * pod templates are pinned to them (a tag in a registry can be moved; a digest cannot).
@@ -101,6 +103,11 @@ export class TodoChatbotChart extends pulumi.ComponentResource {
                         : { enabled: false },
                     // This program owns the NetworkPolicies (components/platform.ts).
                     networkPolicy: { enabled: false },
+                    metrics: {
+                        serviceMonitor: { enabled: args.monitoring },
+                        prometheusRule: { enabled: args.monitoring },
+                        dashboards: { enabled: args.monitoring },
+                    },
                 },
             },
             // Children do not inherit a component's dependsOn: pass it on, so e.g. the database is up before the pods start.

@@ -80,6 +80,21 @@ export function urlOriginProblem(v: string): string | undefined {
     return undefined;
 }
 
+/** A Helm chart repository: an http(s) URL (a path is allowed) or an OCI registry path (oci://). */
+export function helmRepositoryProblem(v: string): string | undefined {
+    if (!/^(https?|oci):\/\//i.test(v)) return "must start with https://, http:// or oci://";
+    if (/[\s\\?#]/.test(v)) return "must not contain whitespace, '\\', a query or a fragment";
+    let url: URL;
+    try {
+        url = new URL(v);
+    } catch {
+        return "is not a URL";
+    }
+    if (url.username || url.password) return "must not contain a user name or password";
+    const host = url.hostname;
+    return IPV4.test(host) || host.startsWith("[") || !hostNameProblem(host) ? undefined : "must have a DNS name or an IP address as its host";
+}
+
 /** The origin of a URL that urlOriginProblem accepts: lowercase host, no default port, no slash. */
 export function originOf(v: string): string {
     try {

@@ -29,6 +29,13 @@ async function renderWithProgramValues(stack: string, overrides: Record<string, 
     return { values, valuesFile, manifest: rendered.stdout, objects };
 }
 
+/** The Prometheus Operator's CRDs (scripts/prometheus-operator-crds.sh fetches them through the Go proxy). */
+function operatorCrds(): string {
+    const result = run(path.join(REPO_ROOT, "scripts", "prometheus-operator-crds.sh"), []);
+    assert.strictEqual(result.status, 0, result.stderr);
+    return result.stdout.trim();
+}
+
 const find = (objects: any[], kind: string, name: string) => {
     const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
     assert.ok(found, `no ${kind} ${name} in the render (have: ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(", ")})`);
@@ -67,7 +74,10 @@ describe("the chart accepts the program's values", function () {
             if (stack === "local") assert.strictEqual(service.spec.ports[0].nodePort, 30000);
             assert.strictEqual(objects.some((o) => o.kind === "Ingress"), stack === "production");
 
-            const validated = spawnSync(path.join(REPO_ROOT, "scripts", "validate-k8s-manifests.sh"), ["-"], { input: manifest, encoding: "utf8" });
+            // The monitoring objects (production) are checked against the Prometheus Operator's own CRDs.
+            const crdArgs = ["servicemonitors", "prometheusrules"].flatMap((plural) => ["--crd", path.join(operatorCrds(), `monitoring.coreos.com_${plural}.yaml`)]);
+            assert.strictEqual(objects.some((o) => o.kind === "PrometheusRule"), stack === "production", "the alerts follow the stack's monitoring setting");
+            const validated = spawnSync(path.join(REPO_ROOT, "scripts", "validate-k8s-manifests.sh"), [...crdArgs, "-"], { input: manifest, encoding: "utf8" });
             assert.strictEqual(validated.status, 0, `rendered objects are not valid Kubernetes objects:\n${validated.stdout}${validated.stderr}`);
         });
     }
