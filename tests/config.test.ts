@@ -419,6 +419,15 @@ describe("every setting is checked by the grammar of what it becomes", () => {
         assertRejected({ key: "kubeconfig" }, "/", /not a file/);
     });
 
+    it("monitoringNamespace, monitoringChartRepository, postgresExporterImage: a namespace of its own, a Helm repository, an image", () => {
+        cases({ key: "monitoringNamespace" }, [["Monitoring", /Fix: pulumi config set monitoringNamespace monitoring /], "kube-monitoring", "default", ["todo-chatbot", /already the app's/]], ["monitoring", "observability"]);
+        cases({ key: "monitoringNamespace", with: { backups: "true" } }, [["todo-chatbot-backups", /already the app's or its backups'/]], []);
+        cases({ key: "monitoringChartRepository" }, [
+            ["prometheus-community.github.io/helm-charts", /https:\/\/, http:\/\/ or oci:\/\//], "https://user:pw@charts.example.com", "https://charts.example.com/?x=1", "https://bad_host/charts",
+        ], ["https://prometheus-community.github.io/helm-charts", "http://127.0.0.1:8080", "oci://ghcr.io/prometheus-community/charts", "https://mirror.example.com/helm/"]);
+        cases({ key: "postgresExporterImage" }, ["quay.io/Prometheus/exporter:1", "exporter:"], ["quay.io/prometheuscommunity/postgres-exporter:v0.18.1", "registry.local:5000/pg-exporter@sha256:" + HEX64]);
+    });
+
     it("secrets: checked by what they become, never echoed", () => {
         const secret = (key: string, extra: Record<string, string | undefined> = {}): Setting => ({ key, secret: true, with: extra });
         cases(secret("openrouterApiKey"), [["sk-or-v1-abcdef0123456789\n", /whitespace/], "sk-or-v1 abcdef0123456789"], ["sk-or-v1-abcdef0123456789"]);
