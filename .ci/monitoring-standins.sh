@@ -66,6 +66,7 @@ esac
 
 die() { echo "monitoring-standins: $*" >&2; exit 1; }
 for tool in go helm python3; do command -v "$tool" >/dev/null || die "$tool not found (go: the machine image; helm: .ci/setup-chart.sh)"; done
+apt_install file # `file` tells static from dynamic binaries
 $DOCKER info >/dev/null 2>&1 || die "no Docker engine answers $DOCKER (.ci/setup-docker.sh starts one)"
 START=$SECONDS
 
@@ -128,8 +129,12 @@ build_operator() {
 fetch_debs() {
   local uris name missing=()
   mkdir -p "$DEBS"
+  # A fresh machine may not have the package lists yet (one apt-get update per run, as apt_install).
+  if ! apt-cache show prometheus-postgres-exporter >/dev/null 2>&1 && [ ! -e /tmp/.todo-apt-updated ]; then
+    apt-get update -qq && touch /tmp/.todo-apt-updated
+  fi
   uris="$(apt-get download --print-uris prometheus-postgres-exporter libc6 2>/dev/null)" \
-    || die "apt-get cannot find prometheus-postgres-exporter (run apt-get update)"
+    || die "apt-get cannot find prometheus-postgres-exporter or libc6 in Debian's package lists"
   DEB_FILES=()
   while read -r _ name _; do
     DEB_FILES+=("$DEBS/$name")
