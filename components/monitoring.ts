@@ -21,6 +21,21 @@ export const MONITORING_CHART_VERSION = "82.6.0";
 /** Helm release name; the chart names its Services after it (RELEASE-grafana, RELEASE-prometheus). */
 export const MONITORING_RELEASE_NAME = "kube-prometheus-stack";
 
+/** Values that leave only the chart's CustomResourceDefinitions. */
+const CRDS_ONLY = {
+    crds: { enabled: true },
+    defaultRules: { create: false },
+    prometheusOperator: { enabled: false },
+    prometheus: { enabled: false },
+    alertmanager: { enabled: false },
+    grafana: { enabled: false },
+    kubeStateMetrics: { enabled: false },
+    nodeExporter: { enabled: false },
+    ...Object.fromEntries(
+        ["kubeApiServer", "kubelet", "kubeControllerManager", "coreDns", "kubeDns", "kubeEtcd", "kubeScheduler", "kubeProxy"].map((part) => [part, { enabled: false }]),
+    ),
+};
+
 /**
  * Requests and a memory limit for each part of the stack (no CPU limit: throttling a scrape or a
  * rule evaluation only delays it). The requests add up to 0.4 CPU and 832 MiB, so the stack fits
@@ -69,14 +84,24 @@ export class Monitoring extends pulumi.ComponentResource {
             childOpts,
         );
 
-        // A Release, not Chart v4: the chart installs its CRDs and runs hooks (the admission webhook's certificates).
+        const chart = { chart: "kube-prometheus-stack", version: args.chartVersion, repositoryOpts: { repo: args.chartRepository } };
+        // The chart's CRDs as Pulumi resources, rendered from the same chart with every component off.
+        // Registered this way, their scope is known to the provider before they exist in the cluster, so
+        // the app's chart (Chart v4) can render its ServiceMonitors and PrometheusRule in the very first
+        // preview (pulumi/pulumi-kubernetes#3176). And unlike Helm, Pulumi upgrades CRDs with the chart.
+        const crds = new k8s.helm.v4.Chart(
+            `${name}-crds`,
+            { ...chart, namespace: this.namespace, values: CRDS_ONLY },
+            childOpts,
+        );
+
+        // The rest as a Release, not Chart v4: Helm runs the chart's hooks (the admission webhook's certificates).
         new k8s.helm.v3.Release(
             name,
             {
                 name: MONITORING_RELEASE_NAME,
-                chart: "kube-prometheus-stack",
-                version: args.chartVersion,
-                repositoryOpts: { repo: args.chartRepository },
+                ...chart,
+                skipCrds: true,
                 namespace: this.namespace,
                 timeout: 900,
                 cleanupOnFail: true,
@@ -109,7 +134,7 @@ export class Monitoring extends pulumi.ComponentResource {
                     kubeProxy: { enabled: false },
                 },
             },
-            childOpts,
+            { ...childOpts, dependsOn: [crds] },
         );
 
         this.registerOutputs({ namespace: this.namespace, grafanaAdminSecretName: this.grafanaAdminSecretName });

@@ -61,6 +61,23 @@ describe("monitoring", function () {
             assert.strictEqual(run.one(T.release, "monitoring").parent, component.urn);
         });
 
+        it("registers the chart's CRDs as Pulumi resources (the same chart, every component off), the Release skipping them", () => {
+            const crds = run.one(T.chart, "monitoring-crds");
+            const release = run.one(T.release, "monitoring");
+            assert.deepStrictEqual(
+                [crds.inputs.chart, crds.inputs.version, crds.inputs.repositoryOpts.repo],
+                [release.inputs.chart, release.inputs.version, release.inputs.repositoryOpts.repo],
+            );
+            const values = plain(crds.inputs.values);
+            assert.strictEqual(values.crds.enabled, true);
+            for (const part of ["prometheusOperator", "prometheus", "alertmanager", "grafana", "kubeStateMetrics", "nodeExporter", "kubelet"]) {
+                assert.strictEqual(values[part].enabled, false, `${part} is rendered by the Release, not with the CRDs`);
+            }
+            assert.strictEqual(release.inputs.skipCrds, true);
+            assert.ok(release.dependencies.includes(crds.urn), "the Release waits for its CRDs");
+            assert.strictEqual(crds.parent, run.one(T.component, "monitoring").urn);
+        });
+
         it("picks up every namespace's ServiceMonitors, rules and dashboards", () => {
             const values = plain(run.one(T.release, "monitoring").inputs.values);
             const spec = values.prometheus.prometheusSpec;
@@ -96,7 +113,9 @@ describe("monitoring", function () {
         it("switches on the chart's ServiceMonitors, PrometheusRule and dashboards, after the stack's CRDs exist", () => {
             assert.deepStrictEqual(chartMetrics(run), { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true }, dashboards: { enabled: true } });
             const release = run.one(T.release, "monitoring");
-            assert.ok(run.one(T.chart, "todo-chatbot").dependencies.includes(release.urn), "the chart waits for the monitoring stack");
+            const appChart = run.one(T.chart, "todo-chatbot");
+            assert.ok(appChart.dependencies.includes(release.urn), "the chart waits for the monitoring stack");
+            assert.ok(appChart.dependencies.includes(run.one(T.chart, "monitoring-crds").urn), "and for the CRDs its objects need");
         });
 
         it("lets only the monitoring namespace reach the metrics ports", () => {

@@ -9,7 +9,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import commands from "./commands.json" with { type: "json" };
 import {
-  PASSPHRASE, PRODUCTION_SECRETS, filesContaining, initStack, lockedVersion, loopbackApiServer, previewJson, projectCopy, repoRoot, urnParts,
+  PASSPHRASE, PRODUCTION_SECRETS, filesContaining, initStack, lockedVersion, loopbackApiServer, monitoringChartRepository, previewJson, projectCopy,
+  repoRoot, urnParts,
 } from "./support.mjs";
 
 const pluginVersions = JSON.parse(readFileSync(path.join(repoRoot, "lib/pluginVersions.json"), "utf8"));
@@ -71,6 +72,21 @@ const EXPECTED_PLAN = {
     "kubernetes:networking.k8s.io/v1:Ingress todo-chatbot:todo-chatbot/todo-chatbot < kubernetes:helm.sh/v4:Chart::todo-chatbot",
     "kubernetes:policy/v1:PodDisruptionBudget todo-chatbot:todo-chatbot/todo-chatbot-backend < kubernetes:helm.sh/v4:Chart::todo-chatbot",
     "kubernetes:policy/v1:PodDisruptionBudget todo-chatbot:todo-chatbot/todo-chatbot-frontend < kubernetes:helm.sh/v4:Chart::todo-chatbot",
+    // Monitoring (on in production): kube-prometheus-stack, and the chart's ServiceMonitors, alerts and dashboards.
+    "todo-chatbot:observability:Monitoring monitoring < pulumi:pulumi:Stack",
+    "kubernetes:core/v1:Namespace monitoring-namespace < todo-chatbot:observability:Monitoring::monitoring",
+    "kubernetes:core/v1:Secret monitoring-grafana-admin < todo-chatbot:observability:Monitoring::monitoring",
+    "kubernetes:helm.sh/v3:Release monitoring < todo-chatbot:observability:Monitoring::monitoring",
+    "kubernetes:helm.sh/v4:Chart monitoring-crds < todo-chatbot:observability:Monitoring::monitoring",
+    ...["alertmanagerconfigs", "alertmanagers", "podmonitors", "probes", "prometheusagents", "prometheuses", "prometheusrules", "scrapeconfigs", "servicemonitors", "thanosrulers"]
+      .map((plural) => `kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition monitoring-crds:${plural}.monitoring.coreos.com < kubernetes:helm.sh/v4:Chart::monitoring-crds`),
+    "random:index/randomPassword:RandomPassword monitoring-grafana-admin-password < todo-chatbot:observability:Monitoring::monitoring",
+    "kubernetes:core/v1:Service todo-chatbot:todo-chatbot/todo-chatbot-frontend-metrics < kubernetes:helm.sh/v4:Chart::todo-chatbot",
+    "kubernetes:monitoring.coreos.com/v1:ServiceMonitor todo-chatbot:todo-chatbot/todo-chatbot-backend < kubernetes:helm.sh/v4:Chart::todo-chatbot",
+    "kubernetes:monitoring.coreos.com/v1:ServiceMonitor todo-chatbot:todo-chatbot/todo-chatbot-frontend < kubernetes:helm.sh/v4:Chart::todo-chatbot",
+    "kubernetes:monitoring.coreos.com/v1:PrometheusRule todo-chatbot:todo-chatbot/todo-chatbot < kubernetes:helm.sh/v4:Chart::todo-chatbot",
+    ...["assistant", "backend", "frontend", "postgresql", "resources"].map((dashboard) =>
+      `kubernetes:core/v1:ConfigMap todo-chatbot:todo-chatbot/todo-chatbot-dashboard-${dashboard} < kubernetes:helm.sh/v4:Chart::todo-chatbot`),
   ],
 };
 
@@ -151,9 +167,14 @@ test("pulumi preview --stack local: every resource of the plan, with its parent 
 });
 
 test("pulumi preview --stack production: every resource of the plan, secrets set with the CLI and never shown", async (t) => {
-  const { project, plan } = await preview(t, "production", {}, PRODUCTION_SECRETS);
+  // The one CI-only setting: kube-prometheus-stack's repository is unreachable from CI, its stand-in is served on loopback.
+  const monitoringRepository = await monitoringChartRepository(t);
+  const { project, plan } = await preview(t, "production", { monitoringChartRepository: monitoringRepository }, PRODUCTION_SECRETS);
   assertPlan(plan, "production");
   assertProviders(plan);
+  const release = plan.find((r) => r.type === "kubernetes:helm.sh/v3:Release");
+  assert.equal(release.inputs.chart, "kube-prometheus-stack");
+  assert.match(release.inputs.version, /^\d+\.\d+\.\d+$/, "a pinned chart version");
 
   // What a reviewer reads in the pull request: one line per object, and each object's fields.
   const diff = (await project.pulumi(["preview", "--stack", "production", ...commands.preview])).stdout;

@@ -3,7 +3,8 @@
 // in the project directory) on a throwaway copy of the project and a local file backend.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -112,6 +113,25 @@ export async function loopbackApiServer(t, contexts) {
   });
   const { stdout } = await run("bash", [script, "start", dir, ...contexts], { timeout: 120_000 });
   return stdout.trim();
+}
+
+/**
+ * The CI stand-in of kube-prometheus-stack's Helm repository (.ci/monitoring-standins.sh: this
+ * machine cannot reach the real one) over HTTP on 127.0.0.1, for the setting
+ * monitoringChartRepository; returns its URL.
+ */
+export async function monitoringChartRepository(t) {
+  const dir = (await run("bash", [path.join(repoRoot, ".ci/monitoring-standins.sh"), "--repo-dir"])).stdout.trim();
+  const server = createServer((request, response) => {
+    const file = path.join(dir, path.basename(decodeURIComponent(new URL(request.url, "http://localhost").pathname)));
+    createReadStream(file)
+      .once("open", () => response.writeHead(200))
+      .on("error", () => response.writeHead(404).end())
+      .pipe(response);
+  });
+  await new Promise((listening) => server.listen(0, "127.0.0.1", listening));
+  t.after(() => server.close());
+  return `http://127.0.0.1:${server.address().port}`;
 }
 
 /** The resource type and name of a URN (urn:pulumi:STACK::PROJECT::PARENT$TYPE::NAME). */
