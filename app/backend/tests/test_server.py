@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -76,7 +77,11 @@ def test_logs_are_json_lines_with_request_ids_and_no_secrets(database_url: str, 
     text = log_path.read_text()
     records = [json.loads(line) for line in text.splitlines()]  # every line is one JSON object
     access = {r["request_id"]: r for r in records if r["logger"] == "app.access"}
-    assert access[created.headers["x-request-id"]] | {"duration_ms": 0, "time": ""} == {
+    line = access[created.headers["x-request-id"]]
+    # The core fields the frontend's lines share, first and in the same order; then the access fields.
+    assert list(line)[:5] == ["time", "level", "logger", "message", "request_id"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", line["time"])
+    assert line | {"duration_ms": 0, "time": ""} == {
         "level": "INFO",
         "logger": "app.access",
         "message": "request",
