@@ -179,12 +179,13 @@ describe("request ids", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get(REQUEST_ID_HEADER)).toBe("browser-trace.42:a_b");
     expect(backend.requests[0]?.headers[REQUEST_ID_HEADER]).toBe("browser-trace.42:a_b");
-    const access = logRecords().filter((record) => record.msg === "request");
+    const access = logRecords().filter((record) => record.message === "request");
     expect(access).toEqual([
       {
         time: expect.any(String),
-        level: "info",
-        msg: "request",
+        level: "INFO",
+        logger: "frontend.access",
+        message: "request",
         request_id: "browser-trace.42:a_b",
         route: "/api/tasks/[id]",
         method: "GET",
@@ -211,7 +212,7 @@ describe("request ids", () => {
     const response = await tasks.GET(browserRequest("/api/tasks", { cookie: null, requestId: "signed-out-1" }));
     expect(response.status).toBe(401);
     expect(response.headers.get(REQUEST_ID_HEADER)).toBe("signed-out-1");
-    expect(logRecords().find((record) => record.msg === "request")).toMatchObject({
+    expect(logRecords().find((record) => record.message === "request")).toMatchObject({
       request_id: "signed-out-1",
       route: "/api/tasks",
       status: 401,
@@ -249,8 +250,9 @@ describe("backend errors", () => {
     const requestId = response.headers.get(REQUEST_ID_HEADER);
     expect(logRecords()).toEqual([
       expect.objectContaining({
-        level: "error",
-        msg: "backend answered with an error",
+        level: "ERROR",
+        logger: "frontend.proxy",
+        message: "backend answered with an error",
         request_id: requestId,
         route: "/api/tasks",
         method: "GET",
@@ -258,7 +260,7 @@ describe("backend errors", () => {
         backend_path: "/api/tasks",
         backend_status: 500,
       }),
-      expect.objectContaining({ level: "info", msg: "request", request_id: requestId, status: 502 }),
+      expect.objectContaining({ level: "INFO", logger: "frontend.access", message: "request", request_id: requestId, status: 502 }),
     ]);
     expect(backend.requests[0]?.headers[REQUEST_ID_HEADER]).toBe(requestId);
   });
@@ -278,8 +280,9 @@ describe("backend errors", () => {
       message: "The task service is unreachable. Try again in a moment.",
     });
     expect(logRecords()[0]).toMatchObject({
-      level: "error",
-      msg: "backend request failed",
+      level: "ERROR",
+      logger: "frontend.proxy",
+      message: "backend request failed",
       request_id: response.headers.get(REQUEST_ID_HEADER),
       backend_path: "/api/tasks",
       error: "fetch failed",
@@ -302,9 +305,9 @@ describe("sessions", () => {
     const wrong = await callAuth("/sign-in/email", { email: user.email, password: "not the password" });
     expect(wrong.status).toBe(401);
     // Better Auth's own message is a JSON line of the same request too.
-    expect(logRecords().find((record) => record.logger === "better-auth")).toMatchObject({
-      level: "warn",
-      msg: "Invalid password",
+    expect(logRecords().find((record) => record.logger === "frontend.auth")).toMatchObject({
+      level: "WARNING",
+      message: "Invalid password",
       request_id: wrong.headers.get(REQUEST_ID_HEADER),
       route: "/api/auth/[...all]",
       method: "POST",

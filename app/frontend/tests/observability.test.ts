@@ -5,9 +5,9 @@ import type { AddressInfo } from "node:net";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
-import { log } from "@/lib/server/log";
+import { log, requestContextStorage } from "@/lib/server/log";
 import { DEFAULT_METRICS_PORT, getMetrics, metricsPortFrom, startMetricsServer } from "@/lib/server/metrics";
 import { observeRoute, REQUEST_ID_HEADER, requestIdFrom, ROUTE_TEMPLATE } from "@/lib/server/observe-route";
 
@@ -72,15 +72,16 @@ describe("observeRoute", () => {
     expect(await durationSample("/api/things/[id]", "DELETE", "_count")).toBe(1);
     const [failure, access] = logRecords();
     expect(failure).toMatchObject({
-      level: "error",
-      msg: "route handler failed",
+      level: "ERROR",
+      logger: "frontend.route",
+      message: "route handler failed",
       request_id: "req-500",
       route: "/api/things/[id]",
       method: "DELETE",
       error: "database on fire",
     });
     expect(failure?.stack).toContain("database on fire");
-    expect(access).toMatchObject({ level: "info", msg: "request", request_id: "req-500", status: 500 });
+    expect(access).toMatchObject({ level: "INFO", logger: "frontend.access", message: "request", request_id: "req-500", status: 500 });
   });
 
   it("writes one JSON access line per request with the request id, route, method, status and duration", async () => {
@@ -91,10 +92,21 @@ describe("observeRoute", () => {
     const records = logRecords();
     expect(records).toHaveLength(1);
     const [access] = records;
-    expect(Object.keys(access!)).toEqual(["time", "level", "msg", "request_id", "route", "method", "status", "duration_ms"]);
+    expect(Object.keys(access!)).toEqual([
+      "time",
+      "level",
+      "logger",
+      "message",
+      "request_id",
+      "route",
+      "method",
+      "status",
+      "duration_ms",
+    ]);
     expect(access).toMatchObject({
-      level: "info",
-      msg: "request",
+      level: "INFO",
+      logger: "frontend.access",
+      message: "request",
       request_id: "abc-123",
       route: "/api/things/[id]",
       method: "PATCH",
@@ -109,7 +121,7 @@ describe("observeRoute", () => {
     const handler = observeRoute("/api/things/[id]", async (incoming: Request) => {
       const delay = incoming.headers.get(REQUEST_ID_HEADER) === "slow" ? 40 : 5;
       await new Promise((resolve) => setTimeout(resolve, delay));
-      log("warn", "halfway", { marker: incoming.headers.get(REQUEST_ID_HEADER) });
+      log("WARNING", "frontend.proxy", "halfway", { marker: incoming.headers.get(REQUEST_ID_HEADER) });
       return new Response("ok");
     });
 
@@ -118,7 +130,7 @@ describe("observeRoute", () => {
       handler(request("GET", { [REQUEST_ID_HEADER]: "fast" })),
     ]);
 
-    const halfway = logRecords().filter((record) => record.msg === "halfway");
+    const halfway = logRecords().filter((record) => record.message === "halfway");
     expect(halfway.map((record) => [record.marker, record.request_id])).toEqual([
       ["fast", "fast"],
       ["slow", "slow"],
@@ -151,20 +163,110 @@ describe("requestIdFrom", () => {
 });
 
 describe("log", () => {
+  // The backend's lines (app/backend/app/core/logging.py) start with the same fields, in the same
+  // order and spelling, so one log query reads both services.
+  const CORE_FIELDS = ["time", "level", "logger", "message", "request_id"];
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("starts every line with the fields the backend's lines share: time, level, logger, message, request_id", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(new Date(Date.UTC(2026, 11, 1, 4, 5, 6, 789)));
+    log("DEBUG", "frontend.startup", "outside a request");
+    log("INFO", "frontend.metrics", "still outside", { port: 9464 });
+    await requestContextStorage().run({ requestId: "req-7", route: "/api/tasks", method: "POST" }, async () => {
+      log("WARNING", "frontend.proxy", "inside a request", { attempt: 2 });
+      await Promise.resolve();
+      log("ERROR", "frontend.access", "after an await");
+    });
+
+    const records = logRecords();
+    expect(records.map((record) => Object.keys(record))).toEqual([
+      CORE_FIELDS,
+      [...CORE_FIELDS, "port"],
+      [...CORE_FIELDS, "route", "method", "attempt"],
+      [...CORE_FIELDS, "route", "method"],
+    ]);
+    expect(records).toEqual([
+      { time: "2026-12-01T04:05:06.789Z", level: "DEBUG", logger: "frontend.startup", message: "outside a request", request_id: null },
+      { time: "2026-12-01T04:05:06.789Z", level: "INFO", logger: "frontend.metrics", message: "still outside", request_id: null, port: 9464 },
+      {
+        time: "2026-12-01T04:05:06.789Z",
+        level: "WARNING",
+        logger: "frontend.proxy",
+        message: "inside a request",
+        request_id: "req-7",
+        route: "/api/tasks",
+        method: "POST",
+        attempt: 2,
+      },
+      {
+        time: "2026-12-01T04:05:06.789Z",
+        level: "ERROR",
+        logger: "frontend.access",
+        message: "after an await",
+        request_id: "req-7",
+        route: "/api/tasks",
+        method: "POST",
+      },
+    ]);
+  });
+
+  it("writes the current time as ISO 8601 UTC with milliseconds and Z", () => {
+    const before = Date.now();
+    log("INFO", "frontend.startup", "now");
+    const [record] = logRecords();
+    expect(record?.time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    expect(Date.parse(record!.time)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(record!.time)).toBeLessThanOrEqual(Date.now());
+  });
+
+  it("keeps the shared fields when a line's own fields use their names", async () => {
+    await requestContextStorage().run({ requestId: "req-8", route: "/api/tasks", method: "GET" }, async () => {
+      log("INFO", "frontend.auth", "the real message", {
+        time: "yesterday",
+        level: "info",
+        logger: "better-auth",
+        message: "forged",
+        request_id: "forged-id",
+        detail: "kept",
+      });
+    });
+    expect(logRecords()).toEqual([
+      expect.objectContaining({
+        level: "INFO",
+        logger: "frontend.auth",
+        message: "the real message",
+        request_id: "req-8",
+        detail: "kept",
+      }),
+    ]);
+    expect(logRecords()[0]?.time).not.toBe("yesterday");
+  });
+
   it("writes one JSON object per line, even for a message with line breaks", () => {
-    log("error", "first line\nsecond line", { error: "a\r\nb" });
+    log("ERROR", "frontend.db", "first line\nsecond line", { error: "a\r\nb" });
     const output = logRecords();
     expect(output).toHaveLength(1);
-    expect(output[0]).toMatchObject({ level: "error", msg: "first line\nsecond line", error: "a\r\nb" });
-    expect(output[0]).not.toHaveProperty("request_id");
+    expect(output[0]).toMatchObject({ level: "ERROR", message: "first line\nsecond line", error: "a\r\nb", request_id: null });
+    expect(output[0]).not.toHaveProperty("route");
   });
 
   it("still writes the line when a field cannot be serialized", () => {
     const cycle: Record<string, unknown> = {};
     cycle.self = cycle;
-    log("warn", "odd field", { cycle });
+    log("WARNING", "frontend.db", "odd field", { cycle });
     expect(logRecords()).toEqual([
-      { time: expect.any(String), level: "warn", msg: "odd field", log_error: expect.stringMatching(/circular/i) },
+      {
+        time: expect.any(String),
+        level: "WARNING",
+        logger: "frontend.db",
+        message: "odd field",
+        request_id: null,
+        log_error: expect.stringMatching(/circular/i),
+      },
     ]);
   });
 });

@@ -121,8 +121,9 @@ describe("the standalone build (server.js)", () => {
     const records = parseLogLines(ours);
     expect(records).toContainEqual(
       expect.objectContaining({
-        level: "info",
-        msg: "request",
+        level: "INFO",
+        logger: "frontend.access",
+        message: "request",
         request_id: "standalone-trace-1",
         route: "/api/tasks",
         method: "GET",
@@ -130,7 +131,7 @@ describe("the standalone build (server.js)", () => {
         duration_ms: expect.any(Number),
       }),
     );
-    expect(records).toContainEqual(expect.objectContaining({ msg: "metrics server listening", port: Number(new URL(metricsUrl).port) }));
+    expect(records).toContainEqual(expect.objectContaining({ logger: "frontend.metrics", message: "metrics server listening", port: Number(new URL(metricsUrl).port) }));
   });
 
   it("serves the metrics of its API routes on METRICS_PORT, and not on the app's port", async () => {

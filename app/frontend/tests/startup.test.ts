@@ -31,9 +31,9 @@ describe("prepareServer", () => {
     const unreachable = new URL(await closedLoopbackUrl());
     process.env.DATABASE_URL = `postgresql://todo:todo@127.0.0.1:${unreachable.port}/todo`;
     await expect(prepareServer({ databaseWaitMs: 250, retryDelayMs: 50 })).rejects.toThrow(/ECONNREFUSED/);
-    const retries = logRecords().filter((record) => record.msg === "database not ready");
+    const retries = logRecords().filter((record) => record.message === "database not ready");
     expect(retries.length).toBeGreaterThanOrEqual(2);
-    expect(retries[0]).toMatchObject({ level: "warn", attempt: 1, retry_in_ms: 50 });
+    expect(retries[0]).toMatchObject({ level: "WARNING", logger: "frontend.startup", attempt: 1, retry_in_ms: 50 });
     expect(retries[0]?.error).toMatch(/ECONNREFUSED/);
   });
 });

@@ -1,9 +1,10 @@
 /** One line of the server's JSON log (src/lib/server/log.ts). */
 export interface LogRecord {
   time: string;
-  level: "info" | "warn" | "error";
-  msg: string;
-  request_id?: string;
+  level: "DEBUG" | "INFO" | "WARNING" | "ERROR";
+  logger: string;
+  message: string;
+  request_id: string | null;
   route?: string;
   method?: string;
   status?: number;

@@ -5,10 +5,18 @@ import { MIN_PASSWORD_LENGTH } from "../auth-rules";
 
 import { readServerConfig, type ServerConfig } from "./config";
 import { getPool } from "./db";
-import { log } from "./log";
+import { log, type LogLevel } from "./log";
 
 /** A session lasts 7 days from sign-in; it is not extended by use, so its end is predictable. */
 export const SESSION_EXPIRES_IN_SECONDS = 60 * 60 * 24 * 7;
+
+// Better Auth's levels as the log lines spell them (Python's names, like the backend's).
+const BETTER_AUTH_LEVELS: Record<"debug" | "info" | "warn" | "error", LogLevel> = {
+  debug: "DEBUG",
+  info: "INFO",
+  warn: "WARNING",
+  error: "ERROR",
+};
 
 /** Better Auth's options; the migration step reads the same options to derive the schema. */
 export function authOptions(config: ServerConfig, pool: Pool) {
@@ -24,8 +32,7 @@ export function authOptions(config: ServerConfig, pool: Pool) {
     // Better Auth's own messages as JSON log lines too (with the request id when in a request).
     logger: {
       log: (level, message, ...details: unknown[]) =>
-        log(level === "error" || level === "warn" ? level : "info", message, {
-          logger: "better-auth",
+        log(BETTER_AUTH_LEVELS[level], "frontend.auth", message, {
           ...(details.length > 0 && { details: details.map((detail) => (detail instanceof Error ? detail.message : detail)) }),
         }),
     },

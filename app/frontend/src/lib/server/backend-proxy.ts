@@ -44,7 +44,7 @@ export async function proxyToBackend(
   try {
     user = await getSessionUser(request.headers);
   } catch (error) {
-    log("error", "session lookup failed", { error: errorMessage(error) });
+    log("ERROR", "frontend.proxy", "session lookup failed", { error: errorMessage(error) });
     return jsonError(503, "auth_unavailable", "Sign-in service is unavailable. Try again in a moment.");
   }
   if (!user) return jsonError(401, "unauthorized", "You are not signed in, or your session has expired.");
@@ -84,7 +84,7 @@ export async function proxyToBackend(
     });
   } catch (error) {
     const reason = error instanceof DOMException && error.name === "TimeoutError" ? "did not answer in time" : "is unreachable";
-    log("error", "backend request failed", {
+    log("ERROR", "frontend.proxy", "backend request failed", {
       backend_method: request.method,
       backend_path: backendPath,
       error: errorMessage(error),
@@ -94,7 +94,7 @@ export async function proxyToBackend(
 
   // A redirect would send the browser to the backend's internal address: treat it as a fault too.
   if (upstream.status >= 500 || (upstream.status >= 300 && upstream.status < 400)) {
-    log("error", "backend answered with an error", {
+    log("ERROR", "frontend.proxy", "backend answered with an error", {
       backend_method: request.method,
       backend_path: backendPath,
       backend_status: upstream.status,

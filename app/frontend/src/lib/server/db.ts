@@ -12,7 +12,7 @@ export function getPool(): Pool {
     const pool = new Pool({ connectionString: readServerConfig().databaseUrl, max: 10 });
     // An idle client losing its connection (database restart) must not crash the server;
     // the pool replaces it on the next checkout.
-    pool.on("error", (error) => log("error", "PostgreSQL idle client error", { error: error.message }));
+    pool.on("error", (error) => log("ERROR", "frontend.db", "PostgreSQL idle client error", { error: error.message }));
     globalForPool.todoChatbotPool = pool;
   }
   return globalForPool.todoChatbotPool;

@@ -1,14 +1,34 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 
 /**
- * JSON logs on stdout, one object per line (like the backend's), each carrying the request
- * id, route and method of the API request being served:
+ * JSON logs on stdout, one object per line. Every line starts with the fields the backend's lines
+ * share (app/backend/app/core/logging.py), with the same names, spellings and order, so one log
+ * query reads both services: `time` (ISO 8601, UTC, milliseconds, `Z`), `level` (Python's
+ * names), `logger`, `message` and `request_id` (null outside an API request). A line written while
+ * serving an API request also carries its route and method; then come the line's own fields:
  *
- *   {"time":"2025-01-01T12:00:00.000Z","level":"info","msg":"request","request_id":"…",
- *    "route":"/api/tasks/[id]","method":"GET","status":200,"duration_ms":12.34}
+ *   {"time":"2026-12-01T04:05:06.789Z","level":"INFO","logger":"frontend.access","message":"request",
+ *    "request_id":"…","route":"/api/tasks/[id]","method":"GET","status":200,"duration_ms":12.34}
  */
-export type LogLevel = "info" | "warn" | "error";
+export type LogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR";
 export type LogFields = Record<string, unknown>;
+
+/** Who writes a line: the `logger` field, named like the backend's (`app.access`, `app.chat.tools`). */
+export type LoggerName =
+  /** The access line of every API request (observeRoute). */
+  | "frontend.access"
+  /** An API route handler that threw (observeRoute). */
+  | "frontend.route"
+  /** The backend proxy: session lookup, backend unreachable or failing. */
+  | "frontend.proxy"
+  /** Better Auth's own messages. */
+  | "frontend.auth"
+  /** Start-up: configuration, Better Auth's schema, waiting for the database. */
+  | "frontend.startup"
+  /** The PostgreSQL pool. */
+  | "frontend.db"
+  /** The metrics server. */
+  | "frontend.metrics";
 
 /** What every log line written while serving one API request carries. */
 export interface RequestContext {
@@ -32,18 +52,15 @@ export function currentRequest(): RequestContext | undefined {
   return requestContextStorage().getStore();
 }
 
-export function log(level: LogLevel, msg: string, fields: LogFields = {}): void {
+export function log(level: LogLevel, logger: LoggerName, message: string, fields: LogFields = {}): void {
   const context = currentRequest();
-  const base = {
-    time: new Date().toISOString(),
-    level,
-    msg,
-    ...(context && { request_id: context.requestId, route: context.route, method: context.method }),
-  };
+  // The shared fields come first and win over a field of the same name: a query on them is reliable.
+  const core = { time: new Date().toISOString(), level, logger, message, request_id: context?.requestId ?? null };
+  const base = { ...core, ...(context && { route: context.route, method: context.method }) };
   let line: string;
   try {
     // JSON.stringify escapes newlines, so a message can never start a second line.
-    line = JSON.stringify({ ...base, ...fields });
+    line = JSON.stringify({ ...base, ...fields, ...core });
   } catch (error) {
     // A field that cannot be serialized (a cycle, a BigInt) must not cost the log line.
     line = JSON.stringify({ ...base, log_error: errorMessage(error) });

@@ -82,7 +82,7 @@ export async function startMetricsServer(port: number, host?: string): Promise<S
       response.writeHead(200, { "content-type": registry.contentType, "cache-control": "no-store" });
       response.end(request.method === "HEAD" ? undefined : body);
     } catch (error) {
-      log("error", "metrics collection failed", { error: errorMessage(error) });
+      log("ERROR", "frontend.metrics", "metrics collection failed", { error: errorMessage(error) });
       response.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end("Metrics collection failed\n");
     }
   });
@@ -93,7 +93,7 @@ export async function startMetricsServer(port: number, host?: string): Promise<S
       resolve();
     });
   });
-  server.on("error", (error) => log("error", "metrics server failed", { error: errorMessage(error) }));
+  server.on("error", (error) => log("ERROR", "frontend.metrics", "metrics server failed", { error: errorMessage(error) }));
   // The app server keeps the process alive; this one must never keep it from exiting.
   server.unref();
   return server;
@@ -110,17 +110,17 @@ export async function startMetricsServerFromEnv(): Promise<void> {
   try {
     port = metricsPortFrom();
   } catch (error) {
-    log("error", "frontend startup failed", { error: errorMessage(error) });
+    log("ERROR", "frontend.startup", "frontend startup failed", { error: errorMessage(error) });
     process.exit(1);
   }
   if (port === null) {
-    log("info", "metrics server disabled (METRICS_PORT=0)");
+    log("INFO", "frontend.metrics", "metrics server disabled (METRICS_PORT=0)");
     return;
   }
   try {
     globalForMetrics[SERVER_KEY] = await startMetricsServer(port);
-    log("info", "metrics server listening", { port, path: METRICS_PATH });
+    log("INFO", "frontend.metrics", "metrics server listening", { port, path: METRICS_PATH });
   } catch (error) {
-    log("error", "metrics server could not start", { port, error: errorMessage(error) });
+    log("ERROR", "frontend.metrics", "metrics server could not start", { port, error: errorMessage(error) });
   }
 }

@@ -50,7 +50,7 @@ export function observeRoute<Context = unknown>(route: string, handler: Handler<
       try {
         response = await handler(request, context as Context);
       } catch (error) {
-        log("error", "route handler failed", {
+        log("ERROR", "frontend.route", "route handler failed", {
           error: errorMessage(error),
           stack: error instanceof Error ? error.stack : undefined,
         });
@@ -64,7 +64,7 @@ export function observeRoute<Context = unknown>(route: string, handler: Handler<
       const { requests, duration } = getMetrics();
       requests.inc({ route, method, status: String(response.status) });
       duration.observe({ route, method }, seconds);
-      log("info", "request", { status: response.status, duration_ms: Math.round(seconds * 100_000) / 100 });
+      log("INFO", "frontend.access", "request", { status: response.status, duration_ms: Math.round(seconds * 100_000) / 100 });
       return response;
     });
   };

@@ -20,11 +20,11 @@ export async function prepareServer({ databaseWaitMs = 60_000, retryDelayMs = 2_
     try {
       const { createdTables, alteredTables } = await migrateAuthSchema(getPool());
       const changed = [...createdTables, ...alteredTables];
-      log("info", changed.length ? "Better Auth schema migrated" : "Better Auth schema is up to date", { tables: changed });
+      log("INFO", "frontend.startup", changed.length ? "Better Auth schema migrated" : "Better Auth schema is up to date", { tables: changed });
       return;
     } catch (error) {
       if (error instanceof ConfigError || Date.now() + retryDelayMs > deadline) throw error;
-      log("warn", "database not ready", { attempt, error: errorMessage(error), retry_in_ms: retryDelayMs });
+      log("WARNING", "frontend.startup", "database not ready", { attempt, error: errorMessage(error), retry_in_ms: retryDelayMs });
       await new Promise((resolve) => setTimeout(resolve, retryDelayMs));
     }
   }
@@ -35,7 +35,7 @@ export async function prepareServerOrExit() {
   try {
     await prepareServer();
   } catch (error) {
-    log("error", "frontend startup failed", { error: errorMessage(error) });
+    log("ERROR", "frontend.startup", "frontend startup failed", { error: errorMessage(error) });
     process.exit(1);
   }
 }
