@@ -21,6 +21,16 @@ mkdir -p "$GOBIN"
 # step NAME: print a visible progress header (CI logs are long).
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
+# require_tools CODE HINT TOOL...: exit with CODE, naming the first TOOL not on PATH and HINT
+# (where it comes from), unless all are there.
+require_tools() {
+  local code="$1" hint="$2" tool
+  shift 2
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || { echo "error: $tool not found ($hint)" >&2; exit "$code"; }
+  done
+}
+
 # apt_install PKG...: install Debian packages that are missing (one apt-get update per run).
 apt_install() {
   local to_install=()

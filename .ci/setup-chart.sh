@@ -11,9 +11,7 @@ source .ci/lib.sh
 HELM_VERSION=v3.21.4
 HELM_DOCS_VERSION=v1.14.2
 
-for tool in go uv; do
-  command -v "$tool" >/dev/null || { echo "error: $tool not found (Go 1.26 from the machine image; uv from .ci/setup-base.sh)" >&2; exit 1; }
-done
+require_tools 1 "Go 1.26 from the machine image; uv from .ci/setup-base.sh" go uv
 
 go_tool helm "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 go_tool helm-docs "github.com/norwoodj/helm-docs/cmd/helm-docs@$HELM_DOCS_VERSION"

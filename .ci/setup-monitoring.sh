@@ -9,9 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/lib.sh
 
-for tool in go uv; do
-  command -v "$tool" >/dev/null || { echo "error: $tool not found (Go 1.26 from the machine image; uv from .ci/setup-base.sh)" >&2; exit 1; }
-done
+require_tools 1 "Go 1.26 from the machine image; uv from .ci/setup-base.sh" go uv
 
 bash scripts/build-prometheus.sh
 bin_dir="$(bash scripts/build-prometheus.sh --bin-dir)"

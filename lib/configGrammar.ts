@@ -67,32 +67,33 @@ export function urlOriginProblem(v: string): string | undefined {
     if (/[\s\\]/.test(v)) return "must not contain whitespace or '\\'";
     const port = /^[a-z]+:\/\/[^/?#]*:(\d*)(?:[/?#]|$)/i.exec(v)?.[1];
     if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535)) return "must have a port from 1 to 65535 (or none)";
-    let url: URL;
-    try {
-        url = new URL(v);
-    } catch {
-        return "is not a URL";
-    }
-    if (url.username || url.password) return "must not contain a user name or password";
+    const url = parsedUrl(v);
+    if (!url) return "is not a URL";
     if (url.pathname !== "/" || /[?#]/.test(v)) return "must be an origin (scheme, host and optional port) without a path, query or fragment";
+    return urlAuthorityProblem(url);
+}
+
+function parsedUrl(v: string): URL | undefined {
+    try {
+        return new URL(v);
+    } catch {
+        return undefined;
+    }
+}
+
+/** Why a URL's user information or host is unusable: no credentials, a DNS name or an IP address. */
+function urlAuthorityProblem(url: URL): string | undefined {
+    if (url.username || url.password) return "must not contain a user name or password";
     const host = url.hostname;
-    if (!IPV4.test(host) && !host.startsWith("[") && hostNameProblem(host)) return "must have a DNS name or an IP address as its host";
-    return undefined;
+    return IPV4.test(host) || host.startsWith("[") || !hostNameProblem(host) ? undefined : "must have a DNS name or an IP address as its host";
 }
 
 /** A Helm chart repository: an http(s) URL (a path is allowed) or an OCI registry path (oci://). */
 export function helmRepositoryProblem(v: string): string | undefined {
     if (!/^(https?|oci):\/\//i.test(v)) return "must start with https://, http:// or oci://";
     if (/[\s\\?#]/.test(v)) return "must not contain whitespace, '\\', a query or a fragment";
-    let url: URL;
-    try {
-        url = new URL(v);
-    } catch {
-        return "is not a URL";
-    }
-    if (url.username || url.password) return "must not contain a user name or password";
-    const host = url.hostname;
-    return IPV4.test(host) || host.startsWith("[") || !hostNameProblem(host) ? undefined : "must have a DNS name or an IP address as its host";
+    const url = parsedUrl(v);
+    return url ? urlAuthorityProblem(url) : "is not a URL";
 }
 
 /** The origin of a URL that urlOriginProblem accepts: lowercase host, no default port, no slash. */

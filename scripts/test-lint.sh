@@ -7,10 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/lib.sh
 
-for tool in actionlint shellcheck; do
-  command -v "$tool" >/dev/null || { echo "$tool not found: run .ci/setup-lint.sh" >&2; exit 2; }
-done
-command -v uv >/dev/null || { echo "uv not found: run .ci/setup-base.sh" >&2; exit 2; }
+require_tools 2 "run .ci/setup-lint.sh" actionlint shellcheck
+require_tools 2 "run .ci/setup-base.sh" uv
 
 step "actionlint .github/workflows"
 actionlint -color
