@@ -180,36 +180,31 @@ build_image() {
   if [ -n "$old" ] && [ "$old" != "$($DOCKER image inspect -f '{{.Id}}' "$tag")" ]; then $DOCKER rmi "$old" >/dev/null 2>&1 || true; fi
 }
 
+# operator_module_image TAG BINARY: a scratch image running /bin/BINARY (built from the operator's
+# module) as nobody, as upstream's images do.
+operator_module_image() {
+  local tag="$1" binary="$2" ctx
+  ctx="$(mktemp -d /tmp/todo-monitoring-standin.XXXXXX)"
+  write_passwd "$ctx"
+  install -m 0755 "$OPERATOR_BIN/$binary" "$ctx/$binary"
+  build_image "$tag" "$ctx" "$(cat <<EOF
+FROM scratch
+COPY etc/ /etc/
+COPY $binary /bin/$binary
+USER 65534
+LABEL org.opencontainers.image.version=${OPERATOR_VERSION#v} org.opencontainers.image.source=https://github.com/prometheus-operator/prometheus-operator
+ENTRYPOINT ["/bin/$binary"]
+EOF
+)"
+}
+
 build_images() {
   step "stand-in images (FROM scratch, labelled $STANDIN_LABEL)"
   local ctx prom_bin
   prom_bin="$(bash scripts/build-prometheus.sh --bin-dir)"
 
-  ctx="$(mktemp -d /tmp/todo-monitoring-standin.XXXXXX)"
-  write_passwd "$ctx"
-  install -m 0755 "$OPERATOR_BIN/operator" "$ctx/operator"
-  build_image "$OPERATOR_IMAGE" "$ctx" "$(cat <<EOF
-FROM scratch
-COPY etc/ /etc/
-COPY operator /bin/operator
-USER 65534
-LABEL org.opencontainers.image.version=${OPERATOR_VERSION#v} org.opencontainers.image.source=https://github.com/prometheus-operator/prometheus-operator
-ENTRYPOINT ["/bin/operator"]
-EOF
-)"
-
-  ctx="$(mktemp -d /tmp/todo-monitoring-standin.XXXXXX)"
-  write_passwd "$ctx"
-  install -m 0755 "$OPERATOR_BIN/prometheus-config-reloader" "$ctx/prometheus-config-reloader"
-  build_image "$RELOADER_IMAGE" "$ctx" "$(cat <<EOF
-FROM scratch
-COPY etc/ /etc/
-COPY prometheus-config-reloader /bin/prometheus-config-reloader
-USER 65534
-LABEL org.opencontainers.image.version=${OPERATOR_VERSION#v} org.opencontainers.image.source=https://github.com/prometheus-operator/prometheus-operator
-ENTRYPOINT ["/bin/prometheus-config-reloader"]
-EOF
-)"
+  operator_module_image "$OPERATOR_IMAGE" operator
+  operator_module_image "$RELOADER_IMAGE" prometheus-config-reloader
 
   # Upstream's Dockerfile: /bin/prometheus and promtool, the example config, /prometheus owned by
   # nobody and group-writable, WORKDIR /prometheus, the same ENTRYPOINT and CMD.
