@@ -25,13 +25,15 @@ function create(object) {
   });
 }
 
-async function until(what, check, seconds = 90) {
-  for (let i = 0; i < seconds; i++) {
+/** Polls `check` once a second; on timeout fails with `what` and, to diagnose it, what `explain` says. */
+async function until(what, check, seconds = 90, explain = async () => "") {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
     const value = await check();
     if (value) return value;
     await new Promise((r) => setTimeout(r, 1000));
   }
-  assert.fail(`${what} did not happen within ${seconds} s`);
+  assert.fail(`${what} did not happen within ${seconds} s${await explain().then((text) => (text ? `:\n${text}` : ""), () => "")}`);
 }
 
 test("the symptoms TROUBLESHOOTING.md quotes are the ones the cluster shows", async (t) => {
@@ -102,7 +104,12 @@ test("the symptoms TROUBLESHOOTING.md quotes are the ones the cluster shows", as
       },
     })).code, 0);
     await until("CrashLoopBackOff", async () =>
-      (await kubectlJson("get", "pod", "-n", NS, "bad-database-url")).status.containerStatuses?.[0]?.state?.waiting?.reason === "CrashLoopBackOff", 180);
+      (await kubectlJson("get", "pod", "-n", NS, "bad-database-url")).status.containerStatuses?.[0]?.state?.waiting?.reason === "CrashLoopBackOff",
+    240, async () => {
+      const pod = await kubectlJson("get", "pod", "-n", NS, "bad-database-url");
+      const events = await kubectl("get", "events", "-n", NS, "--field-selector", "involvedObject.name=bad-database-url");
+      return `phase ${pod.status.phase}, container status ${JSON.stringify(pod.status.containerStatuses ?? [])}\n${events}`;
+    });
     const last = JSON.parse((await kubectl("logs", "-n", NS, "bad-database-url", "--previous")).trim().split("\n").at(-1));
     assert.equal(last.message, "database unreachable, giving up");
     assert.match(doc, /"message": "database unreachable, giving up"/);
