@@ -18,16 +18,21 @@ from tests.fake_openai import FakeOpenAI, ScriptedReply, completion, tool_call
 from tests.helpers import SECRET, auth, backend_env, make_token, running_server
 
 
-def test_sigterm_lets_an_in_flight_request_finish(database_url: str, fake_openai: FakeOpenAI, tmp_path: Path) -> None:
-    fake_openai.script(ScriptedReply(completion("Here is a slow answer."), delay_seconds=2.0))
-    env = backend_env(
+def online_backend_env(database_url: str, fake_openai: FakeOpenAI, **extra: str) -> dict[str, str]:
+    """A backend process in online mode against the fake model provider, without retries."""
+    return backend_env(
         database_url,
         OPENROUTER_API_KEY="test-provider-key",
         OPENROUTER_BASE_URL=fake_openai.base_url,
         OPENROUTER_MAX_RETRIES="0",
         OPENROUTER_TIMEOUT_SECONDS="10",
-        SHUTDOWN_TIMEOUT_SECONDS="10",
+        **extra,
     )
+
+
+def test_sigterm_lets_an_in_flight_request_finish(database_url: str, fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    fake_openai.script(ScriptedReply(completion("Here is a slow answer."), delay_seconds=2.0))
+    env = online_backend_env(database_url, fake_openai, SHUTDOWN_TIMEOUT_SECONDS="10")
     with running_server(env, tmp_path / "server.log") as (process, base_url):
         conversation = httpx.post(f"{base_url}/api/conversations", headers=auth()).json()
         outcome: dict[str, Any] = {}
@@ -106,13 +111,7 @@ def test_assistant_and_tool_log_lines_carry_the_request_id(
         ScriptedReply(completion(tool_calls=[tool_call("call_1", "add_task", {"title": "secret groceries"})])),
         ScriptedReply({"error": {"message": "upstream exploded"}}, status=500),
     )
-    env = backend_env(
-        database_url,
-        OPENROUTER_API_KEY="test-provider-key",
-        OPENROUTER_BASE_URL=fake_openai.base_url,
-        OPENROUTER_MAX_RETRIES="0",
-        OPENROUTER_TIMEOUT_SECONDS="10",
-    )
+    env = online_backend_env(database_url, fake_openai)
     log_path = tmp_path / "server.log"
     with running_server(env, log_path) as (process, base_url):
         conversation = httpx.post(f"{base_url}/api/conversations", headers=auth()).json()
