@@ -178,7 +178,7 @@ export const backupVolume = backups?.volumeClaimName ?? null;
 export const assistantMode = config.assistant.mode;
 // Grafana and Prometheus on this machine (docs/OBSERVABILITY.md); null while monitoring is off.
 const monitoringKubectl = monitoring && pulumi.interpolate`kubectl --context ${config.kubernetes.context} --namespace ${monitoring.namespace}`;
-export const grafanaAdminPassword = monitoring
+export const readGrafanaPassword = monitoring
     ? pulumi.interpolate`${monitoringKubectl} get secret ${monitoring.grafanaAdminSecretName} -o jsonpath='{.data.admin-password}' | base64 -d`
     : null;
 export const openGrafana = monitoring

@@ -40,7 +40,7 @@ describe("monitoring", function () {
         assert.deepStrictEqual(plain(run.one(T.statefulSet, "postgresql").inputs.spec).template.spec.containers.map((c: any) => c.name), ["postgresql"]);
         assert.deepStrictEqual(scrapePorts(run, "monitoring"), {});
         assert.deepStrictEqual(chartMetrics(run), { serviceMonitor: { enabled: false }, prometheusRule: { enabled: false }, dashboards: { enabled: false } });
-        assert.strictEqual(run.outputs.grafanaAdminPassword, null);
+        assert.strictEqual(run.outputs.readGrafanaPassword, null);
     });
 
     describe("on in the production stack (its default)", () => {
@@ -107,7 +107,7 @@ describe("monitoring", function () {
             assert.strictEqual(plain(secret.stringData)["admin-password"], password);
             assert.ok(!JSON.stringify(plain(release.values)).includes(password!), "the password is not a chart value");
             assert.ok(!JSON.stringify(run.outputs).includes(password!), "nor an output");
-            assert.match(String(run.outputs.grafanaAdminPassword), /get secret grafana-admin .*admin-password/, "the output says how to read it");
+            assert.match(String(run.outputs.readGrafanaPassword), /get secret grafana-admin .*admin-password/, "the output says how to read it");
         });
 
         it("switches on the chart's ServiceMonitors, PrometheusRule and dashboards, after the stack's CRDs exist", () => {
