@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { commonLabels, databasePodLabels, RELEASE_NAME } from "../lib/labels";
-import { postgresPodSecurityContext, restrictedNamespaceLabels } from "../lib/podSecurity";
+import { postgresPodSecurityContext, restrictedContainerSecurityContext, restrictedNamespaceLabels } from "../lib/podSecurity";
 
 export interface BackupsArgs {
     /** Namespace to create for the backups: the CronJob, its volume and their NetworkPolicies. */
@@ -201,11 +201,7 @@ export class Backups extends pulumi.ComponentResource {
                                                 { name: "PGCONNECT_TIMEOUT", value: "10" },
                                                 { name: "RETENTION", value: String(args.retention) },
                                             ],
-                                            securityContext: {
-                                                allowPrivilegeEscalation: false,
-                                                readOnlyRootFilesystem: true,
-                                                capabilities: { drop: ["ALL"] },
-                                            },
+                                            securityContext: restrictedContainerSecurityContext,
                                             // The dump goes to the volume; ephemeral storage holds /tmp and the logs.
                                             resources: {
                                                 requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "32Mi" },

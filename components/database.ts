@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { commonLabels, databasePodLabels } from "../lib/labels";
-import { postgresPodSecurityContext } from "../lib/podSecurity";
+import { postgresPodSecurityContext, restrictedContainerSecurityContext } from "../lib/podSecurity";
 
 export interface DatabaseArgs {
     /** Namespace to run PostgreSQL in. */
@@ -35,7 +35,7 @@ const DATABASE = "todo";
 const PORT = 5432;
 const EXPORTER_PORT = 9187;
 /** Name of the exporter's Service, and so the `job` label of its series (the chart's alerts expect it). */
-export const DATABASE_METRICS_SERVICE = "postgresql-metrics";
+const DATABASE_METRICS_SERVICE = "postgresql-metrics";
 /** Where the password file is mounted; the image's entrypoint reads POSTGRES_PASSWORD_FILE. */
 const SECRETS_DIR = "/var/run/secrets/postgresql";
 
@@ -85,6 +85,8 @@ export class Database extends pulumi.ComponentResource {
             childOpts,
         );
 
+        // The owner role, as first created: the operations scripts and the exporter use it over the local socket.
+        const ownerUser = { name: "POSTGRES_USER", valueFrom: { secretKeyRef: { name: initCredentials.metadata.name, key: "POSTGRES_USER" } } };
         const isReady = { exec: { command: ["sh", "-c", `exec pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d ${DATABASE}`] } };
         new k8s.apps.v1.StatefulSet(
             name,
@@ -105,18 +107,13 @@ export class Database extends pulumi.ComponentResource {
                                     image: args.image,
                                     ports: [{ name: "postgresql", containerPort: PORT }],
                                     env: [
-                                        // The owner role, as first created: the operations scripts use it over the local socket.
-                                        { name: "POSTGRES_USER", valueFrom: { secretKeyRef: { name: initCredentials.metadata.name, key: "POSTGRES_USER" } } },
+                                        ownerUser,
                                         { name: "POSTGRES_DB", value: DATABASE },
                                         { name: "POSTGRES_PASSWORD_FILE", value: `${SECRETS_DIR}/POSTGRES_PASSWORD` },
                                         // A subdirectory, because a fresh volume's root holds lost+found and initdb wants an empty directory.
                                         { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
                                     ],
-                                    securityContext: {
-                                        allowPrivilegeEscalation: false,
-                                        readOnlyRootFilesystem: true,
-                                        capabilities: { drop: ["ALL"] },
-                                    },
+                                    securityContext: restrictedContainerSecurityContext,
                                     // Table data lives on the volume claim (temporary sort files too, under PGDATA); ephemeral
                                     // storage holds the socket directory, /tmp and the container's logs.
                                     resources: {
@@ -133,7 +130,7 @@ export class Database extends pulumi.ComponentResource {
                                         { name: "credentials", mountPath: SECRETS_DIR, readOnly: true },
                                     ],
                                 },
-                                ...(args.exporterImage ? [exporterContainer(args.exporterImage, initCredentials.metadata.name)] : []),
+                                ...(args.exporterImage ? [exporterContainer(args.exporterImage, ownerUser)] : []),
                             ],
                             volumes: [
                                 { name: "run", emptyDir: { sizeLimit: "16Mi" } },
@@ -196,16 +193,16 @@ export class Database extends pulumi.ComponentResource {
  * postgres_exporter beside the server: it connects as the owner over the pod's Unix socket, which
  * the image trusts, so it needs no password (a rotation cannot break it).
  */
-function exporterContainer(image: string, initCredentialsName: pulumi.Input<string>): k8s.types.input.core.v1.Container {
+function exporterContainer(image: string, ownerUser: k8s.types.input.core.v1.EnvVar): k8s.types.input.core.v1.Container {
     return {
         name: "metrics",
         image,
         ports: [{ name: "metrics", containerPort: EXPORTER_PORT }],
         env: [
-            { name: "POSTGRES_USER", valueFrom: { secretKeyRef: { name: initCredentialsName, key: "POSTGRES_USER" } } },
+            ownerUser,
             { name: "DATA_SOURCE_NAME", value: `host=/var/run/postgresql user=$(POSTGRES_USER) dbname=${DATABASE} sslmode=disable` },
         ],
-        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+        securityContext: restrictedContainerSecurityContext,
         resources: {
             requests: { cpu: "10m", memory: "32Mi", "ephemeral-storage": "16Mi" },
             limits: { cpu: "100m", memory: "64Mi", "ephemeral-storage": "64Mi" },

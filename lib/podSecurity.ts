@@ -19,3 +19,10 @@ export const postgresPodSecurityContext = {
     fsGroup: POSTGRES_UID,
     seccompProfile: { type: "RuntimeDefault" },
 };
+
+/** The container securityContext Pod Security `restricted` asks of every container the program runs itself. */
+export const restrictedContainerSecurityContext = {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ["ALL"] },
+};
